@@ -1,0 +1,42 @@
+"""Who may see what: the one place that answers program and role questions.
+
+Every patient read starts from ``Patient.objects.for_user(user)`` which calls
+``program_ids_for`` below. Another program's object is reported as *not found*.
+"""
+
+from collections.abc import Iterable
+
+from speciosa.accounts.models import CLINICAL_ROLES, Membership, Program, Role, User
+
+
+def memberships_for(user: User) -> list[Membership]:
+    if not user.is_authenticated or not user.is_active:
+        return []
+    cached = getattr(user, "_speciosa_memberships", None)
+    if cached is None:
+        cached = list(
+            Membership.objects.filter(user=user, is_active=True).select_related("program")
+        )
+        user._speciosa_memberships = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def program_ids_for(user: User, roles: Iterable[str] | None = None) -> set[int]:
+    """Programs in which ``user`` holds one of ``roles`` (default: any clinical role)."""
+    wanted = set(roles) if roles is not None else set(CLINICAL_ROLES)
+    return {m.program_id for m in memberships_for(user) if m.role in wanted}
+
+
+def programs_for(user: User) -> list[Program]:
+    seen: dict[int, Program] = {}
+    for m in memberships_for(user):
+        seen.setdefault(m.program_id, m.program)
+    return sorted(seen.values(), key=lambda p: p.name)
+
+
+def roles_in(user: User, program_id: int) -> set[str]:
+    return {m.role for m in memberships_for(user) if m.program_id == program_id}
+
+
+def has_role(user: User, program_id: int, *roles: Role) -> bool:
+    return bool(roles_in(user, program_id) & set(roles))

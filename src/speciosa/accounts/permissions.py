@@ -1,0 +1,99 @@
+"""The role x action matrix, enforced in one place.
+
+Views, API routes and services ask ``require(user, Action.X, program_id)``. A user with
+no role at all in the program gets ``NotFound`` (the object's existence is not leaked);
+a user whose role lacks the action gets ``PermissionDenied``.
+"""
+
+from enum import StrEnum
+
+from speciosa.accounts.access import roles_in
+from speciosa.accounts.models import Role, User
+from speciosa.clinical.errors import NotFound, PermissionDenied
+
+
+class Action(StrEnum):
+    VIEW_CHART = "view_chart"
+    EDIT_DEMOGRAPHICS = "edit_demographics"
+    RECORD_EPISODE = "record_episode"
+    RECORD_SUBSTANCE_USE = "record_substance_use"
+    RECORD_DIAGNOSIS = "record_diagnosis"
+    ORDER_MEDICATION = "order_medication"
+    RECORD_LAB = "record_lab"
+    RECORD_RESPONSE = "record_response"
+    CREATE_SELF_REPORT_LINK = "create_self_report_link"
+    ACKNOWLEDGE_ALERT = "acknowledge_alert"
+    EDIT_PLAN = "edit_plan"
+    SIGN_PLAN = "sign_plan"
+    VIEW_REPORTS = "view_reports"
+    MANAGE_STUDY = "manage_study"
+    VIEW_STUDY_DATA = "view_study_data"
+    EXPORT_DEIDENTIFIED = "export_deidentified"
+    MANAGE_CONSENT = "manage_consent"
+    DISCLOSE = "disclose"
+    VIEW_AUDIT = "view_audit"
+    MANAGE_USERS = "manage_users"
+
+
+A = Action
+_CARE_READ = {A.VIEW_CHART, A.VIEW_REPORTS}
+_CARE_WRITE = {
+    A.RECORD_SUBSTANCE_USE,
+    A.RECORD_LAB,
+    A.RECORD_RESPONSE,
+    A.CREATE_SELF_REPORT_LINK,
+    A.ACKNOWLEDGE_ALERT,
+    A.EDIT_PLAN,
+    A.SIGN_PLAN,
+    A.MANAGE_CONSENT,
+}
+
+MATRIX: dict[Role, frozenset[Action]] = {
+    Role.ADMINISTRATOR: frozenset({A.MANAGE_USERS, A.VIEW_AUDIT, A.VIEW_REPORTS}),
+    Role.PROGRAM_DIRECTOR: frozenset(
+        _CARE_READ
+        | {A.EDIT_DEMOGRAPHICS, A.RECORD_EPISODE, A.VIEW_AUDIT, A.DISCLOSE, A.MANAGE_CONSENT}
+        | {A.MANAGE_STUDY}
+    ),
+    Role.PRESCRIBER: frozenset(
+        _CARE_READ
+        | _CARE_WRITE
+        | {A.ORDER_MEDICATION, A.RECORD_DIAGNOSIS, A.RECORD_EPISODE, A.EDIT_DEMOGRAPHICS}
+        | {A.DISCLOSE}
+    ),
+    Role.NURSE: frozenset(_CARE_READ | _CARE_WRITE | {A.RECORD_EPISODE, A.EDIT_DEMOGRAPHICS}),
+    Role.COUNSELLOR: frozenset(
+        _CARE_READ
+        | {
+            A.RECORD_SUBSTANCE_USE,
+            A.RECORD_RESPONSE,
+            A.CREATE_SELF_REPORT_LINK,
+            A.ACKNOWLEDGE_ALERT,
+            A.EDIT_PLAN,
+            A.SIGN_PLAN,
+        }
+    ),
+    Role.RESEARCHER: frozenset({A.VIEW_STUDY_DATA, A.EXPORT_DEIDENTIFIED, A.MANAGE_STUDY}),
+}
+
+
+def allowed_actions(user: User, program_id: int) -> set[Action]:
+    actions: set[Action] = set()
+    for role in roles_in(user, program_id):
+        actions |= MATRIX.get(Role(role), frozenset())
+    return actions
+
+
+def can(user: User, action: Action, program_id: int) -> bool:
+    return action in allowed_actions(user, program_id)
+
+
+def require(user: User, action: Action, program_id: int) -> None:
+    roles = roles_in(user, program_id)
+    if not roles:
+        raise NotFound("Not found")
+    if action not in allowed_actions(user, program_id):
+        raise PermissionDenied(
+            f"Your role ({', '.join(sorted(roles))}) may not {action.value.replace('_', ' ')}",
+            detail={"action": action.value},
+        )

@@ -1,0 +1,115 @@
+"""Writing and verifying the audit trail."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from speciosa.audit.models import AuditAction, AuditChainHead, AuditEvent
+from speciosa.core.context import current_request_id
+
+GENESIS = "0" * 64
+
+
+def _actor_label(actor) -> str:
+    if actor is None:
+        return "system"
+    return getattr(actor, "username", None) or str(actor)
+
+
+@transaction.atomic
+def write_audit(
+    *,
+    actor,
+    action: AuditAction | str,
+    obj=None,
+    object_type: str = "",
+    object_id: str = "",
+    program=None,
+    patient=None,
+    detail: dict | None = None,
+) -> AuditEvent:
+    """Append one audit row to the program's chain. Runs inside the caller's transaction,
+    so a failed write leaves no audit row behind and a written one always has its row."""
+    if obj is not None:
+        object_type = object_type or obj._meta.label
+        object_id = object_id or str(getattr(obj, "uid", None) or obj.pk)
+        if program is None:
+            program = getattr(obj, "program", None)
+        if patient is None and obj._meta.model_name != "patient":
+            patient = getattr(obj, "patient", None)
+        elif patient is None:
+            patient = obj
+    chain = program.code if program is not None else "system"
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=chain)
+    event = AuditEvent(
+        chain=chain,
+        seq=head.seq + 1,
+        at=timezone.now(),
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=_actor_label(actor),
+        program=program,
+        patient=patient,
+        action=str(action),
+        object_type=object_type,
+        object_id=object_id,
+        request_id=current_request_id(),
+        detail=detail or {},
+        prev_hash=head.last_hash,
+    )
+    event.hash = event.compute_hash()
+    event.save()
+    head.seq = event.seq
+    head.last_hash = event.hash
+    head.save(update_fields=["seq", "last_hash"])
+    return event
+
+
+@dataclass(frozen=True)
+class ChainBreak:
+    chain: str
+    seq: int
+    reason: str
+
+
+def iter_chain_breaks(chain: str | None = None, batch: int = 2000) -> Iterator[ChainBreak | int]:
+    """Walk the chain(s) in order; yields the count of rows checked per batch and any break.
+
+    Reports the first broken link per chain: a changed row (hash mismatch), a removed
+    row (sequence gap) or a re-linked row (prev_hash not the previous row's hash).
+    """
+    chains = (
+        [chain]
+        if chain
+        else list(AuditChainHead.objects.order_by("chain").values_list("chain", flat=True))
+    )
+    for name in chains:
+        prev_hash, expected_seq, broken = GENESIS, 1, False
+        last_seq = 0
+        while not broken:
+            rows = list(
+                AuditEvent.objects.filter(chain=name, seq__gt=last_seq).order_by("seq")[:batch]
+            )
+            if not rows:
+                break
+            for row in rows:
+                if row.seq != expected_seq:
+                    yield ChainBreak(name, expected_seq, "row missing (sequence gap)")
+                    broken = True
+                    break
+                if row.prev_hash != prev_hash:
+                    yield ChainBreak(name, row.seq, "prev_hash does not match previous row")
+                    broken = True
+                    break
+                if row.compute_hash() != row.hash:
+                    yield ChainBreak(name, row.seq, "row content changed (hash mismatch)")
+                    broken = True
+                    break
+                prev_hash, expected_seq = row.hash, expected_seq + 1
+            last_seq = rows[-1].seq
+            yield len(rows)
+        if not broken:
+            head = AuditChainHead.objects.filter(chain=name).first()
+            if head and head.seq != expected_seq - 1:
+                yield ChainBreak(name, expected_seq, "rows missing at the end of the chain")

@@ -1,0 +1,215 @@
+"""The ``speciosa`` command: serve, migrate, demo data, checks, audit, benchmarks.
+
+Exit codes: 0 ok, 1 a check failed, 2 bad usage. ``--json`` prints machine-readable output.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+app = typer.Typer(
+    help="Speciosa: kratom- and ADHD-aware care for addiction-treatment programs.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+audit_app = typer.Typer(help="Audit trail tools.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+console = Console(stderr=True)
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "speciosa.settings")
+    import django
+
+    django.setup()
+
+
+def make_progress() -> Progress:
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal and os.environ.get("CI") == "true",
+    )
+
+
+def progress_callback(progress: Progress) -> Callable[[str, int], Callable[[int], None]]:
+    def start(label: str, total: int) -> Callable[[int], None]:
+        task = progress.add_task(label, total=total)
+        return lambda n: progress.advance(task, n)
+
+    return start
+
+
+def _manage(*args: str) -> None:
+    from django.core.management import call_command
+
+    call_command(*args)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    setup_django()
+    from django.conf import settings
+
+    settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+    _manage("migrate", "--no-input", "-v", "0")
+    console.print("[green]Database is up to date.")
+
+
+@app.command("demo-data")
+def demo_data(
+    patients: int = typer.Option(60, min=1, max=1_000_000, help="Number of synthetic patients"),
+    seed: int = typer.Option(7, help="Random seed (same seed + size = same data)"),
+    if_empty: bool = typer.Option(
+        False, "--if-empty", help="Do nothing if the demo program has patients"
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary"),
+) -> None:
+    """Load a synthetic demo program (one user per role, N patients)."""
+    setup_django()
+    from speciosa.demo.generate import DEMO_PASSWORD, DEMO_PROGRAM_CODE, generate_demo_program
+    from speciosa.patients.models import Patient
+
+    if if_empty and Patient.objects.filter(program__code=DEMO_PROGRAM_CODE).exists():
+        summary = {"program": DEMO_PROGRAM_CODE, "patients_created": 0, "skipped": True}
+    else:
+        with make_progress() as progress:
+            summary = generate_demo_program(
+                patients=patients, seed=seed, progress=progress_callback(progress)
+            )
+    summary.setdefault("password", DEMO_PASSWORD)
+    if as_json:
+        print(json.dumps(summary, default=str))
+        return
+    console.print(
+        f"Demo program [bold]{summary['program']}[/]: {summary['patients_created']} patients created."
+    )
+    console.print(
+        "Demo logins (password [bold]" + DEMO_PASSWORD + "[/]): admin, director, prescriber, "
+        "nurse, counsellor, researcher; a second program's staff are northside-prescriber etc."
+    )
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1"),
+    port: int = typer.Option(8000),
+    worker: bool = typer.Option(True, help="Also run the background task worker"),
+) -> None:
+    """Serve the web app (development server) and the background task worker."""
+    setup_django()
+    import subprocess
+
+    proc = None
+    if worker:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "django", "db_worker"],
+            env={**os.environ, "DJANGO_SETTINGS_MODULE": "speciosa.settings"},
+        )  # noqa: S603
+    console.print(
+        f"Speciosa on [bold]http://{host}:{port}/[/]  (log in as prescriber / "
+        "kratom-aware-demo-2026)"
+    )
+    try:
+        _manage("runserver", f"{host}:{port}", "--noreload")
+    finally:
+        if proc:
+            proc.terminate()
+
+
+@app.command()
+def check(as_json: bool = typer.Option(False, "--json")) -> None:
+    """Check configuration and database health."""
+    setup_django()
+    from django.core import checks
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    problems = [str(m) for m in checks.run_checks() if m.level >= checks.ERROR]
+    try:
+        connection.ensure_connection()
+        executor = MigrationExecutor(connection)
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        db = {"vendor": connection.vendor, "reachable": True, "pending_migrations": len(pending)}
+        if pending:
+            problems.append(f"{len(pending)} migrations not applied (run: speciosa migrate)")
+    except Exception as exc:  # noqa: BLE001 - report any connection failure
+        db = {"vendor": connection.vendor, "reachable": False, "error": str(exc)}
+        problems.append(f"database unreachable: {exc}")
+    result = {"ok": not problems, "database": db, "problems": problems}
+    if as_json:
+        print(json.dumps(result))
+    else:
+        for p in problems:
+            console.print(f"[red]✗[/] {p}")
+        if not problems:
+            console.print(f"[green]✓[/] configuration and {db['vendor']} database are healthy")
+    raise typer.Exit(0 if not problems else 1)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    chain: str = typer.Option(None, help="Only this program's chain (program code)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Walk the hash-chained audit trail and report the first broken link per chain."""
+    setup_django()
+    from speciosa.audit.models import AuditEvent
+    from speciosa.audit.services import ChainBreak, iter_chain_breaks
+
+    qs = AuditEvent.objects.all() if chain is None else AuditEvent.objects.filter(chain=chain)
+    total = qs.count()
+    breaks: list[ChainBreak] = []
+    checked = 0
+    with make_progress() as progress:
+        task = progress.add_task("verifying audit chain", total=total)
+        for item in iter_chain_breaks(chain):
+            if isinstance(item, ChainBreak):
+                breaks.append(item)
+            else:
+                checked += item
+                progress.advance(task, item)
+    result = {"ok": not breaks, "rows_checked": checked, "breaks": [b.__dict__ for b in breaks]}
+    if as_json:
+        print(json.dumps(result))
+    elif breaks:
+        for b in breaks:
+            console.print(f"[red]✗ chain {b.chain}: first broken link at seq {b.seq}: {b.reason}")
+    else:
+        console.print(f"[green]✓[/] audit trail intact ({checked} rows)")
+    raise typer.Exit(0 if not breaks else 1)
+
+
+@app.command()
+def bench(
+    only: str = typer.Option(None, help="Run only benchmarks whose name contains this"),
+    size: str = typer.Option("default", help="default or small"),
+) -> None:
+    """Run every benchmark in bench/ with its same-run baseline; write bench/results/*.json."""
+    import runpy
+    from pathlib import Path
+
+    bench_dir = Path(os.environ.get("SPECIOSA_BENCH_DIR", Path.cwd() / "bench"))
+    scripts = sorted(p for p in bench_dir.glob("bench_*.py") if not only or only in p.name)
+    if not scripts:
+        console.print(f"[red]No benchmarks found in {bench_dir}")
+        raise typer.Exit(2)
+    os.environ["SPECIOSA_BENCH_SIZE"] = size
+    for script in scripts:
+        console.rule(script.name)
+        runpy.run_path(str(script), run_name="__main__")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,1 @@
+"""Pure clinical domain core. No Django imports here (a test enforces it)."""

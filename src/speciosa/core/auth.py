@@ -1,0 +1,44 @@
+"""API authentication: the browser session (with CSRF) or a bearer ApiToken."""
+
+from django.utils import timezone
+from ninja.security import APIKeyCookie, HttpBearer
+
+from speciosa.accounts.models import ApiToken
+
+
+class SessionAuth(APIKeyCookie):
+    """The logged-in browser session; unsafe methods need the CSRF token."""
+
+    param_name = "sessionid"
+
+    def __init__(self) -> None:
+        super().__init__(csrf=True)
+
+    def authenticate(self, request, key):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.is_active:
+            return user
+        return None
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer spc_…``. Sets ``request.api_token`` for scope checks."""
+
+    def authenticate(self, request, token):
+        if not token:
+            return None
+        row = (
+            ApiToken.objects.select_related("user")
+            .filter(token_hash=ApiToken.hash_secret(token))
+            .first()
+        )
+        if row is None or not row.is_usable or not row.user.is_active:
+            return None
+        ApiToken.objects.filter(pk=row.pk).update(last_used_at=timezone.now())
+        request.api_token = row
+        request.user = row.user
+        return row.user
+
+
+def api_auth() -> list:
+    return [TokenAuth(), SessionAuth()]

@@ -1,0 +1,11 @@
+"""Signals the service layer sends inside its transaction.
+
+``patient_facts_changed`` fires after any write that changes what the safety engine or
+the plan objectives read (scores, medications, substance use, labs, diagnoses).
+Receivers run in the same transaction, so alerts are never out of step with the data.
+"""
+
+from django.dispatch import Signal
+
+# kwargs: patient, actor, reason (str)
+patient_facts_changed = Signal()

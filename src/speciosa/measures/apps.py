@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class MeasuresConfig(AppConfig):
+    name = "speciosa.measures"
+    label = "measures"

@@ -1,0 +1,133 @@
+"""Build ``PatientFacts`` (the core's input) from the database, for one or many patients.
+
+A fixed number of queries per call, whatever the number of patients (no N+1). Other apps
+add their own facts (scores, plan events, study arms) by registering a provider.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.utils import timezone
+
+from speciosa.clinical.facts import (
+    DiagnosisFact,
+    KratomForm,
+    LabFact,
+    LabMethod,
+    MedicationFact,
+    MedicationStatus,
+    PatientFacts,
+    Route,
+    Sex,
+    Substance,
+    SubstanceUseFact,
+)
+from speciosa.patients.models import Diagnosis, LabResult, Medication, Patient, SubstanceUse
+
+# name -> fn(patient_ids) -> {patient_id: tuple of facts}; name is a PatientFacts field.
+FactProvider = Callable[[list[int]], dict[int, tuple]]
+_providers: dict[str, FactProvider] = {}
+
+
+def register_fact_provider(field: str, provider: FactProvider) -> None:
+    if field not in PatientFacts.__dataclass_fields__:
+        raise ValueError(f"PatientFacts has no field {field!r}")
+    _providers[field] = provider
+
+
+def _route(value: str) -> Route | None:
+    return Route(value) if value else None
+
+
+def _substance_fact(u: SubstanceUse) -> SubstanceUseFact:
+    return SubstanceUseFact(
+        substance=Substance(u.substance),
+        last_use=u.last_use_at,
+        kratom_form=KratomForm(u.kratom_form) if u.kratom_form else None,
+        grams_per_day=u.grams_per_day,
+        doses_per_day=u.doses_per_day,
+        years_of_use=u.years_of_use,
+        amount=u.amount,
+        unit=u.unit,
+        route=_route(u.route),
+        frequency=u.frequency,
+        is_current=u.is_current,
+    )
+
+
+def _medication_fact(m: Medication) -> MedicationFact:
+    return MedicationFact(
+        name=m.name,
+        rxnorm=m.rxnorm_code or None,
+        dose=Decimal(m.dose) if m.dose is not None else None,
+        unit=m.unit,
+        route=_route(m.route),
+        frequency=m.frequency,
+        status=MedicationStatus(m.status),
+        start=m.start_at,
+        stop=m.stop_at,
+    )
+
+
+def _lab_fact(lab: LabResult) -> LabFact:
+    return LabFact(
+        analyte=lab.analyte,
+        collected_at=lab.collected_at,
+        value=lab.value,
+        result=lab.result_text.lower(),
+        unit=lab.unit,
+        ref_low=lab.ref_low,
+        ref_high=lab.ref_high,
+        method=LabMethod(lab.method),
+        loinc=lab.loinc or None,
+    )
+
+
+def _group(rows: Iterable, convert) -> dict[int, list]:
+    grouped: dict[int, list] = defaultdict(list)
+    for row in rows:
+        grouped[row.patient_id].append(convert(row))
+    return grouped
+
+
+def build_facts_for_patients(
+    patients: list[Patient], as_of: datetime | None = None
+) -> dict[int, PatientFacts]:
+    """Facts for many patients in a fixed number of queries (one per record kind)."""
+    as_of = as_of or timezone.now()
+    ids = [p.pk for p in patients]
+    substances = _group(
+        SubstanceUse.objects.filter(patient_id__in=ids).order_by("id"), _substance_fact
+    )
+    medications = _group(
+        Medication.objects.filter(patient_id__in=ids).order_by("id"), _medication_fact
+    )
+    diagnoses = _group(
+        Diagnosis.objects.filter(patient_id__in=ids).order_by("id"),
+        lambda d: DiagnosisFact(icd10=d.icd10_code, text=d.text, is_active=d.is_active),
+    )
+    labs = _group(
+        LabResult.objects.filter(patient_id__in=ids).order_by("collected_at", "id"), _lab_fact
+    )
+    extra = {field: provider(ids) for field, provider in _providers.items()}
+    result = {}
+    for p in patients:
+        result[p.pk] = PatientFacts(
+            patient_key=str(p.uid),
+            as_of=as_of,
+            birth_date=p.birth_date,
+            sex_at_birth=Sex(p.sex_at_birth),
+            is_pregnant=p.is_pregnant,
+            substances=tuple(substances.get(p.pk, ())),
+            medications=tuple(medications.get(p.pk, ())),
+            diagnoses=tuple(diagnoses.get(p.pk, ())),
+            labs=tuple(labs.get(p.pk, ())),
+            **{field: tuple(values.get(p.pk, ())) for field, values in extra.items()},
+        )
+    return result
+
+
+def build_patient_facts(patient: Patient, as_of: datetime | None = None) -> PatientFacts:
+    return build_facts_for_patients([patient], as_of)[patient.pk]

@@ -1,0 +1,30 @@
+"""Scoped reads. Every read of patient data starts here."""
+
+from django.core.exceptions import ValidationError
+
+from speciosa.accounts.permissions import Action, require
+from speciosa.audit.models import AuditAction
+from speciosa.audit.services import write_audit
+from speciosa.clinical.errors import NotFound
+from speciosa.patients.models import Patient
+
+
+def patients_for_user(user):
+    return Patient.objects.for_user(user)
+
+
+def get_patient_for_user(user, patient_uid, *, audit_read: bool = False) -> Patient:
+    """The patient with ``patient_uid`` if ``user`` may see it, else ``NotFound`` (-> 404).
+
+    With ``audit_read`` the chart read is written to the audit trail.
+    """
+    try:
+        patient = patients_for_user(user).select_related("program").filter(uid=patient_uid).first()
+    except (ValidationError, ValueError):
+        patient = None
+    if patient is None:
+        raise NotFound("Patient not found")
+    require(user, Action.VIEW_CHART, patient.program_id)
+    if audit_read:
+        write_audit(actor=user, action=AuditAction.READ, obj=patient, object_type="chart")
+    return patient
