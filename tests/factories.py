@@ -55,7 +55,9 @@ def add_kratom_use(patient: Patient, grams: str = "20", form: str = "leaf_powder
 def add_medication(patient: Patient, name: str, **fields) -> Medication:
     defaults = {"status": "active", "start_at": timezone.now() - timedelta(days=3)}
     defaults.update(fields)
-    return Medication.objects.create(program=patient.program, patient=patient, name=name, **defaults)
+    return Medication.objects.create(
+        program=patient.program, patient=patient, name=name, **defaults
+    )
 
 
 def add_lab(patient: Patient, analyte: str, value: float | None = None, **fields) -> LabResult:

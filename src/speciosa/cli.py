@@ -93,7 +93,8 @@ def demo_data(
         print(json.dumps(summary, default=str))
         return
     console.print(
-        f"Demo program [bold]{summary['program']}[/]: {summary['patients_created']} patients created."
+        f"Demo program [bold]{summary['program']}[/]: "
+        f"{summary['patients_created']} patients created."
     )
     console.print(
         "Demo logins (password [bold]" + DEMO_PASSWORD + "[/]): admin, director, prescriber, "

@@ -3,7 +3,7 @@
 from uuid import UUID
 
 from django.shortcuts import get_object_or_404
-from ninja import Router
+from ninja import Router, Status
 
 from speciosa.accounts.access import program_ids_for
 from speciosa.accounts.models import Program
@@ -46,7 +46,7 @@ def create_patient(request, body: PatientIn):
         raise NotFound("Program not found")
     fields = body.model_dump(exclude={"program"})
     patient = services.create_patient(actor=request.auth, program=program, **fields)
-    return 201, PatientOut.from_model(patient)
+    return Status(201, PatientOut.from_model(patient))
 
 
 @router.get("/{patient_id}", response=PatientOut)
@@ -74,7 +74,7 @@ def list_substance_use(request, patient_id: UUID):
 def add_substance_use(request, patient_id: UUID, body: SubstanceUseIn):
     patient = get_patient_for_user(request.auth, patient_id)
     use = services.record_substance_use(actor=request.auth, patient=patient, **body.to_fields())
-    return 201, SubstanceUseOut.from_model(use)
+    return Status(201, SubstanceUseOut.from_model(use))
 
 
 @router.get("/{patient_id}/medications", response=list[MedicationOut])
@@ -90,7 +90,7 @@ def add_medication(request, patient_id: UUID, body: MedicationIn):
     medication = services.record_medication(
         actor=request.auth, patient=patient, name=fields.pop("name"), **fields
     )
-    return 201, MedicationOut.from_model(medication)
+    return Status(201, MedicationOut.from_model(medication))
 
 
 @router.patch("/{patient_id}/medications/{medication_id}", response=MedicationOut)
@@ -108,7 +108,7 @@ def update_medication(request, patient_id: UUID, medication_id: UUID, body: Medi
 def add_diagnosis(request, patient_id: UUID, body: DiagnosisIn):
     patient = get_patient_for_user(request.auth, patient_id)
     diagnosis = services.record_diagnosis(actor=request.auth, patient=patient, **body.model_dump())
-    return 201, CreatedOut(id=diagnosis.uid, version=diagnosis.version)
+    return Status(201, CreatedOut(id=diagnosis.uid, version=diagnosis.version))
 
 
 @router.post("/{patient_id}/labs", response={201: CreatedOut})
@@ -118,4 +118,4 @@ def add_lab(request, patient_id: UUID, body: LabIn):
     lab = services.record_lab_result(
         actor=request.auth, patient=patient, analyte=fields.pop("analyte"), **fields
     )
-    return 201, CreatedOut(id=lab.uid, version=lab.version)
+    return Status(201, CreatedOut(id=lab.uid, version=lab.version))
