@@ -195,21 +195,55 @@ def audit_verify(
 @app.command()
 def bench(
     only: str = typer.Option(None, help="Run only benchmarks whose name contains this"),
-    size: str = typer.Option("default", help="default or small"),
+    size: str = typer.Option("default", help="default, small or large"),
+    timeout: int = typer.Option(900, help="Seconds allowed per benchmark script"),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary"),
 ) -> None:
-    """Run every benchmark in bench/ with its same-run baseline; write bench/results/*.json."""
-    import runpy
+    """Run every bench/bench_*.py (each with its same-run baseline) in its own process;
+    write bench/results/*.json and bench/results/SUMMARY.md.
+
+    Exit code 1 when a benchmark script fails or times out. Set DATABASE_URL to a scratch
+    PostgreSQL database to benchmark PostgreSQL (see docs/benchmarks.md).
+    """
+    import subprocess
+    import time
     from pathlib import Path
 
+    if size not in {"default", "small", "large"}:
+        console.print(f"[red]Unknown size {size!r} (use default, small or large)")
+        raise typer.Exit(2)
     bench_dir = Path(os.environ.get("SPECIOSA_BENCH_DIR", Path.cwd() / "bench"))
     scripts = sorted(p for p in bench_dir.glob("bench_*.py") if not only or only in p.name)
     if not scripts:
         console.print(f"[red]No benchmarks found in {bench_dir}")
         raise typer.Exit(2)
-    os.environ["SPECIOSA_BENCH_SIZE"] = size
+    env = {**os.environ, "SPECIOSA_BENCH_SIZE": size}
+    runs = []
     for script in scripts:
         console.rule(script.name)
-        runpy.run_path(str(script), run_name="__main__")
+        started = time.perf_counter()
+        try:
+            proc = subprocess.run(  # noqa: S603 - our own scripts, our interpreter
+                [sys.executable, str(script)], env=env, timeout=timeout, check=False
+            )
+            status = "ok" if proc.returncode == 0 else f"exit {proc.returncode}"
+        except subprocess.TimeoutExpired:
+            status = f"timeout after {timeout}s"
+        runs.append(
+            {"script": script.name, "status": status, "seconds": time.perf_counter() - started}
+        )
+        if status != "ok":
+            console.print(f"[red]✗ {script.name}: {status}")
+    sys.path.insert(0, str(bench_dir))
+    from _common import write_summary  # type: ignore[import-not-found]
+
+    summary = write_summary()
+    failed = [r for r in runs if r["status"] != "ok"]
+    if as_json:
+        print(json.dumps({"ok": not failed, "runs": runs, "summary": str(summary)}))
+    else:
+        console.print(f"Summary: {summary}")
+    raise typer.Exit(1 if failed else 0)
 
 
 if __name__ == "__main__":
