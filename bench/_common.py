@@ -275,6 +275,7 @@ def _fmt_bytes(value: Any) -> str:
 def write_summary(results_dir: Path | None = None) -> Path:
     """Collect every ``results/*.json`` into ``results/SUMMARY.md`` (one table)."""
     results_dir = results_dir or RESULTS_DIR
+    results_dir.mkdir(parents=True, exist_ok=True)
     rows = []
     machine_info: dict[str, Any] = {}
     for path in sorted(results_dir.glob("*.json")):

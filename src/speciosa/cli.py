@@ -234,10 +234,18 @@ def bench(
         )
         if status != "ok":
             console.print(f"[red]✗ {script.name}: {status}")
-    sys.path.insert(0, str(bench_dir))
-    from _common import write_summary  # type: ignore[import-not-found]
+    # Load this bench folder's _common.py by path: a cached module from another folder
+    # (tests use temporary bench folders) must not be reused.
+    import importlib.util
 
-    summary = write_summary()
+    spec = importlib.util.spec_from_file_location(
+        "_speciosa_bench_common", bench_dir / "_common.py"
+    )
+    assert spec is not None and spec.loader is not None
+    common = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = common  # dataclasses look their module up here
+    spec.loader.exec_module(common)
+    summary = common.write_summary()
     failed = [r for r in runs if r["status"] != "ok"]
     if as_json:
         print(json.dumps({"ok": not failed, "runs": runs, "summary": str(summary)}))
