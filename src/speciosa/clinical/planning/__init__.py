@@ -1,0 +1,2 @@
+"""Treatment-plan logic (pure): measurable objectives, taper schedules, the intervention
+library, pathway templates, and plan-version diffs. No Django imports."""
