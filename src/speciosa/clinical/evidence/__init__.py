@@ -1,0 +1,1 @@
+"""Evidence library: the cited sources and one graded card per claim of the article."""

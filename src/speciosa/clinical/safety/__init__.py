@@ -1,0 +1,1 @@
+"""Clinical safety engine: cited rules (data) evaluated over ``PatientFacts``."""

@@ -1,0 +1,158 @@
+"""Evaluate the safety rules over one patient's facts.
+
+``evaluate(facts)`` is pure and deterministic: same facts, same findings, in the same
+order (most severe first, then rule id). Speed for whole-program re-checks comes from two
+things, both invisible to callers:
+
+* an index of rules by the fact keys they require (``Rule.required_keys``): a patient
+  without current kratom, for example, never evaluates the kratom rules;
+* a per-patient cache of variable values, so ten rules reading ``medication_classes``
+  classify the medication list once.
+
+``evaluate_each_rule`` is the naive baseline (every rule, no index, no cache) kept for
+the benchmark and for the equivalence test.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from speciosa.clinical.citations import Citation
+from speciosa.clinical.facts import PatientFacts
+from speciosa.clinical.safety.conditions import Trigger
+from speciosa.clinical.safety.rules import Rule, Severity, load_rules
+from speciosa.clinical.safety.variables import Params, Value, Variable, present_keys
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A rule that holds for a patient, with the facts that made it hold."""
+
+    rule_id: str
+    rule_version: int
+    severity: Severity
+    title: str
+    message: str
+    action: str
+    triggers: tuple[Trigger, ...]
+    citations: tuple[Citation, ...]
+    evidence_cards: tuple[str, ...]
+
+    def triggers_as_dicts(self) -> list[dict[str, Any]]:
+        return [t.as_dict() for t in self.triggers]
+
+
+class CachedReader:
+    """Reads each (variable, params) once per patient."""
+
+    __slots__ = ("_cache", "_facts")
+
+    def __init__(self, facts: PatientFacts) -> None:
+        self._facts = facts
+        self._cache: dict[tuple[str, tuple[Any, ...]], Value] = {}
+
+    def read(self, variable: Variable, params: Params, params_key: tuple[Any, ...]) -> Value:
+        key = (variable.name, params_key)
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = variable.read(self._facts, params)
+            return value
+
+
+class DirectReader:
+    """Reads every variable afresh (the naive baseline)."""
+
+    __slots__ = ("_facts",)
+
+    def __init__(self, facts: PatientFacts) -> None:
+        self._facts = facts
+
+    def read(self, variable: Variable, params: Params, params_key: tuple[Any, ...]) -> Value:
+        return variable.read(self._facts, params)
+
+
+def _finding(rule: Rule, triggers: Iterable[Trigger]) -> Finding:
+    return Finding(
+        rule_id=rule.id,
+        rule_version=rule.version,
+        severity=rule.severity,
+        title=rule.title,
+        message=rule.message,
+        action=rule.action,
+        triggers=tuple(triggers),
+        citations=rule.citations,
+        evidence_cards=rule.evidence_cards,
+    )
+
+
+def _sorted(findings: list[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (f.severity.rank, f.rule_id))
+
+
+class RuleIndex:
+    """Rules grouped by one required fact key (the rarest one), plus always-run rules."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        counts: dict[str, int] = defaultdict(int)
+        for rule in rules:
+            for key in rule.required_keys:
+                counts[key] += 1
+        self.by_key: dict[str, list[Rule]] = defaultdict(list)
+        self.always: list[Rule] = []
+        for rule in rules:
+            if rule.required_keys:
+                # Filing under the least shared key keeps candidate lists short.
+                key = min(rule.required_keys, key=lambda k: (counts[k], k))
+                self.by_key[key].append(rule)
+            else:
+                self.always.append(rule)
+
+    def candidates(self, keys: frozenset[str]) -> list[Rule]:
+        found = list(self.always)
+        for key in keys:
+            for rule in self.by_key.get(key, ()):
+                if rule.required_keys <= keys:
+                    found.append(rule)
+        return found
+
+
+_default_index: RuleIndex | None = None
+
+
+def default_index() -> RuleIndex:
+    global _default_index
+    if _default_index is None:
+        _default_index = RuleIndex(load_rules())
+    return _default_index
+
+
+def evaluate(facts: PatientFacts, index: RuleIndex | None = None) -> list[Finding]:
+    """All findings for one patient, most severe first."""
+    index = index or default_index()
+    reader = CachedReader(facts)
+    findings = [
+        _finding(rule, rule.condition.explain(reader))
+        for rule in index.candidates(present_keys(facts))
+        if rule.condition.holds(reader)
+    ]
+    return _sorted(findings)
+
+
+def evaluate_many(patients: Iterable[PatientFacts]) -> dict[str, list[Finding]]:
+    index = default_index()
+    return {facts.patient_key: evaluate(facts, index) for facts in patients}
+
+
+def evaluate_each_rule(facts: PatientFacts, rules: Sequence[Rule] | None = None) -> list[Finding]:
+    """Naive baseline: every rule, every variable read afresh. Same result as evaluate()."""
+    reader = DirectReader(facts)
+    findings = [
+        _finding(rule, rule.condition.explain(reader))
+        for rule in (rules if rules is not None else load_rules())
+        if rule.condition.holds(reader)
+    ]
+    return _sorted(findings)

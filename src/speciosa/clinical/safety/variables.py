@@ -1,0 +1,354 @@
+"""The inputs a rule may read, declared with a type and the facts they need.
+
+Like venmo/business-rules' typed rule variables: a rule naming an unknown variable, a
+missing parameter or an operator its type does not have fails when the rules load, not
+when a patient is evaluated. Each variable also names the *index key* of the facts it
+reads (``"kratom"``, ``"medications"``, ``"score:phq9"``...); the engine skips a rule when
+the patient has no facts under a key the rule requires.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from speciosa.clinical.facts import (
+    LabMethod,
+    MedicationStatus,
+    PatientFacts,
+    ScoreFact,
+    Substance,
+)
+from speciosa.clinical.safety.drug_classes import load_drug_classes
+
+Params = Mapping[str, Any]
+Value = float | bool | str | frozenset[str] | None
+
+CONFIRMATORY_METHODS = frozenset({LabMethod.LCMS.value, LabMethod.GCMS.value})
+# Events that mean something is planned or done (not missed or cancelled).
+LIVE_EVENT_STATUSES = frozenset({"scheduled", "attended", "completed", "booked"})
+
+
+class ValueType(StrEnum):
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    TEXT = "text"
+    SET = "set"
+
+
+@dataclass(frozen=True, slots=True)
+class Variable:
+    name: str
+    type: ValueType
+    description: str
+    key: Callable[[Params], str]
+    read: Callable[[PatientFacts, Params], Value]
+    required_params: frozenset[str] = frozenset()
+
+
+def present_keys(facts: PatientFacts) -> frozenset[str]:
+    """Index keys under which this patient has facts (what rules may need)."""
+    keys: set[str] = set()
+    if facts.kratom_use() is not None:
+        keys.add("kratom")
+    if facts.substances:
+        keys.add("substances")
+    if any(m.is_current for m in facts.medications):
+        keys.add("medications")
+    if any(d.is_active for d in facts.diagnoses):
+        keys.add("diagnoses")
+    if facts.labs:
+        keys.add("labs")
+        keys.update(f"lab:{lab.analyte}" for lab in facts.labs)
+    if facts.scores:
+        keys.add("scores")
+        keys.update(f"score:{s.instrument_id}" for s in facts.scores)
+    if facts.events:
+        keys.add("events")
+    if facts.is_pregnant:
+        keys.add("pregnancy")
+    return frozenset(keys)
+
+
+def _hours_since(facts: PatientFacts, when: Any) -> float | None:
+    if when is None:
+        return None
+    return float((facts.as_of - when).total_seconds() / 3600)
+
+
+# --- readers --------------------------------------------------------------------------
+
+
+def _kratom_current(facts: PatientFacts, _: Params) -> Value:
+    return facts.kratom_use() is not None
+
+
+def _kratom_grams(facts: PatientFacts, _: Params) -> Value:
+    use = facts.kratom_use()
+    return float(use.grams_per_day) if use and use.grams_per_day is not None else None
+
+
+def _kratom_form(facts: PatientFacts, _: Params) -> Value:
+    use = facts.kratom_use()
+    return use.kratom_form.value if use and use.kratom_form else None
+
+
+def _hours_since_kratom(facts: PatientFacts, _: Params) -> Value:
+    use = facts.kratom_use()
+    return _hours_since(facts, use.last_use) if use else None
+
+
+def _hours_since_opioid_or_kratom(facts: PatientFacts, _: Params) -> Value:
+    hours = [
+        _hours_since(facts, use.last_use)
+        for use in facts.substances
+        if use.last_use is not None
+        and (use.substance is Substance.KRATOM or use.substance.is_opioid)
+    ]
+    known = [h for h in hours if h is not None]
+    return min(known) if known else None
+
+
+def _substances_current(facts: PatientFacts, _: Params) -> Value:
+    return frozenset(u.substance.value for u in facts.substances if u.is_current)
+
+
+def _medication_classes(facts: PatientFacts, _: Params) -> Value:
+    book = load_drug_classes()
+    found: set[str] = set()
+    for med in facts.medications:
+        if med.is_current:
+            found |= book.classes_of(med)
+    return frozenset(found)
+
+
+def _ordered_medication_classes(facts: PatientFacts, _: Params) -> Value:
+    book = load_drug_classes()
+    found: set[str] = set()
+    for med in facts.medications:
+        if med.status is MedicationStatus.ORDERED:
+            found |= book.classes_of(med)
+    return frozenset(found)
+
+
+def _medication_names(facts: PatientFacts, _: Params) -> Value:
+    return frozenset(m.name for m in facts.medications if m.is_current)
+
+
+def _diagnosis_codes(facts: PatientFacts, _: Params) -> Value:
+    return frozenset(d.icd10 for d in facts.diagnoses if d.is_active)
+
+
+def _lab_times_uln(facts: PatientFacts, params: Params) -> Value:
+    analyte = params["analyte"]
+    latest = None
+    for lab in facts.labs:  # labs arrive oldest first; keep the last one measured
+        if lab.analyte == analyte and lab.times_uln is not None:
+            latest = lab.times_uln
+    return latest
+
+
+def _lab_methods(facts: PatientFacts, _: Params) -> Value:
+    return frozenset(lab.method.value for lab in facts.labs)
+
+
+def _lab_confirmed_analytes(facts: PatientFacts, _: Params) -> Value:
+    return frozenset(lab.analyte for lab in facts.labs if lab.method.value in CONFIRMATORY_METHODS)
+
+
+def _latest(facts: PatientFacts, params: Params) -> ScoreFact | None:
+    return facts.latest_score(str(params["instrument"]))
+
+
+def _score_total(facts: PatientFacts, params: Params) -> Value:
+    score = _latest(facts, params)
+    return float(score.total) if score else None
+
+
+def _score_item(facts: PatientFacts, params: Params) -> Value:
+    score = _latest(facts, params)
+    if score is None:
+        return None
+    values = [score.items[i] for i in params["items"] if i in score.items]
+    return float(max(values)) if values else None
+
+
+def _score_band(facts: PatientFacts, params: Params) -> Value:
+    score = _latest(facts, params)
+    return score.band.strip().lower() if score and score.band else None
+
+
+def _score_positive(facts: PatientFacts, params: Params) -> Value:
+    score = _latest(facts, params)
+    return score.is_positive if score else None
+
+
+def _instruments_reliably_worse(facts: PatientFacts, params: Params) -> Value:
+    """Instruments whose latest total exceeds the baseline (first) total by at least the
+    instrument's reliable-change threshold (higher = worse for every listed instrument)."""
+    worse: set[str] = set()
+    for instrument, threshold in params["thresholds"].items():
+        scores = facts.scores_for(instrument)
+        if len(scores) >= 2 and scores[-1].total - scores[0].total >= float(threshold):
+            worse.add(instrument)
+    return frozenset(worse)
+
+
+def _event_kinds(facts: PatientFacts, _: Params) -> Value:
+    return frozenset(e.kind for e in facts.events if e.status in LIVE_EVENT_STATUSES)
+
+
+def _is_pregnant(facts: PatientFacts, _: Params) -> Value:
+    return facts.is_pregnant
+
+
+def _fixed(key: str) -> Callable[[Params], str]:
+    return lambda _params: key
+
+
+def _per_score(params: Params) -> str:
+    return f"score:{params['instrument']}"
+
+
+def _per_lab(params: Params) -> str:
+    return f"lab:{params['analyte']}"
+
+
+_N, _B, _T, _S = ValueType.NUMBER, ValueType.BOOLEAN, ValueType.TEXT, ValueType.SET
+_INSTRUMENT = frozenset({"instrument"})
+
+VARIABLES: dict[str, Variable] = {
+    v.name: v
+    for v in [
+        Variable(
+            "kratom_current", _B, "Current kratom use recorded", _fixed("kratom"), _kratom_current
+        ),
+        Variable(
+            "kratom_grams_per_day",
+            _N,
+            "Kratom grams per day (current use)",
+            _fixed("kratom"),
+            _kratom_grams,
+        ),
+        Variable(
+            "kratom_form",
+            _T,
+            "Kratom product form (leaf_powder, capsules, extract_shot, seven_oh, other)",
+            _fixed("kratom"),
+            _kratom_form,
+        ),
+        Variable(
+            "hours_since_kratom",
+            _N,
+            "Hours since the last kratom dose",
+            _fixed("kratom"),
+            _hours_since_kratom,
+        ),
+        Variable(
+            "hours_since_opioid_or_kratom_use",
+            _N,
+            "Hours since the last recorded opioid or kratom use (any record)",
+            _fixed("substances"),
+            _hours_since_opioid_or_kratom,
+        ),
+        Variable(
+            "substances_current",
+            _S,
+            "Substances in current use",
+            _fixed("substances"),
+            _substances_current,
+        ),
+        Variable(
+            "medication_classes",
+            _S,
+            "Drug classes of active or ordered medications",
+            _fixed("medications"),
+            _medication_classes,
+        ),
+        Variable(
+            "ordered_medication_classes",
+            _S,
+            "Drug classes of medications ordered but not yet started",
+            _fixed("medications"),
+            _ordered_medication_classes,
+        ),
+        Variable(
+            "medication_names",
+            _S,
+            "Generic names of active or ordered medications",
+            _fixed("medications"),
+            _medication_names,
+        ),
+        Variable(
+            "diagnosis_codes", _S, "Active ICD-10 codes", _fixed("diagnoses"), _diagnosis_codes
+        ),
+        Variable(
+            "lab_times_uln",
+            _N,
+            "Latest result of an analyte as a multiple of its upper limit of normal",
+            _per_lab,
+            _lab_times_uln,
+            frozenset({"analyte"}),
+        ),
+        Variable(
+            "lab_methods", _S, "Laboratory methods used in any result", _fixed("labs"), _lab_methods
+        ),
+        Variable(
+            "lab_confirmed_analytes",
+            _S,
+            "Analytes with a confirmatory (LC-MS/MS or GC-MS) result",
+            _fixed("labs"),
+            _lab_confirmed_analytes,
+        ),
+        Variable(
+            "score_total",
+            _N,
+            "Latest total score of an instrument",
+            _per_score,
+            _score_total,
+            _INSTRUMENT,
+        ),
+        Variable(
+            "score_item",
+            _N,
+            "Latest value of one item (any of the listed linkIds)",
+            _per_score,
+            _score_item,
+            frozenset({"instrument", "items"}),
+        ),
+        Variable(
+            "score_band",
+            _T,
+            "Latest severity band / risk level (lower case)",
+            _per_score,
+            _score_band,
+            _INSTRUMENT,
+        ),
+        Variable(
+            "score_positive",
+            _B,
+            "Latest screen result is positive",
+            _per_score,
+            _score_positive,
+            _INSTRUMENT,
+        ),
+        Variable(
+            "instruments_reliably_worse",
+            _S,
+            "Instruments whose latest total rose from baseline by the reliable-change threshold",
+            _fixed("scores"),
+            _instruments_reliably_worse,
+            frozenset({"thresholds"}),
+        ),
+        Variable(
+            "event_kinds",
+            _S,
+            "Kinds of scheduled or attended events",
+            _fixed("events"),
+            _event_kinds,
+        ),
+        Variable("is_pregnant", _B, "Patient is pregnant", _fixed("pregnancy"), _is_pregnant),
+    ]
+}

@@ -1,0 +1,119 @@
+"""Engine behaviour: order, determinism, triggers, and equality with the naive loop."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from speciosa.clinical.facts import KratomForm, MedicationStatus, Substance, SubstanceUseFact
+from speciosa.clinical.safety.engine import evaluate, evaluate_each_rule
+from speciosa.clinical.safety.rules import Severity
+from tests.clinical.safety.builders import NOW, dx, kratom, lab, med, patient, score, uses
+
+
+def test_findings_are_sorted_most_severe_first_then_by_rule_id():
+    facts = patient(
+        substances=(kratom("45", KratomForm.EXTRACT_SHOT), uses(Substance.ALCOHOL)),
+        medications=(med("alprazolam"), med("atomoxetine")),
+    )
+    findings = evaluate(facts)
+    keys = [(f.severity.rank, f.rule_id) for f in findings]
+    assert keys == sorted(keys)
+    assert findings[0].severity is Severity.CRITICAL
+
+
+def test_evaluate_is_deterministic():
+    facts = patient(substances=(kratom(),), medications=(med("alprazolam"), med("quetiapine")))
+    assert evaluate(facts) == evaluate(facts)
+
+
+def test_finding_names_triggering_facts():
+    facts = patient(substances=(kratom(),), medications=(med("pregabalin"),))
+    finding = next(f for f in evaluate(facts) if f.rule_id == "kratom-gabapentinoid")
+    by_fact = {t.fact: t for t in finding.triggers}
+    assert by_fact["kratom_current"].actual is True
+    assert by_fact["medication_classes"].actual == ["gabapentinoid"]
+
+
+def test_finding_carries_citations_and_cards():
+    facts = patient(substances=(kratom(),), medications=(med("alprazolam"),))
+    finding = next(f for f in evaluate(facts) if f.rule_id == "kratom-benzodiazepine")
+    assert any(c.doi == "10.1002/cpt.2891" for c in finding.citations)
+    assert "C5" in finding.evidence_cards
+
+
+def test_medication_matched_by_rxnorm_when_name_unknown():
+    facts = patient(substances=(kratom(),), medications=(med("brand x", rxnorm="596"),))
+    assert "kratom-benzodiazepine" in {f.rule_id for f in evaluate(facts)}
+
+
+def test_stopped_kratom_does_not_count_as_current():
+    stopped = SubstanceUseFact(
+        substance=Substance.KRATOM, grams_per_day=Decimal(50), is_current=False
+    )
+    facts = patient(substances=(stopped,), medications=(med("alprazolam"),))
+    assert evaluate(facts) == []
+
+
+def test_latest_liver_value_wins():
+    facts = patient(
+        substances=(kratom(),), labs=(lab("ALT", 200, 40, days_ago=20), lab("ALT", 50, 40))
+    )
+    assert "kratom-liver-signal" not in {f.rule_id for f in evaluate(facts)}
+
+
+_substance = st.builds(
+    SubstanceUseFact,
+    substance=st.sampled_from(list(Substance)),
+    last_use=st.one_of(st.none(), st.integers(0, 24 * 20).map(lambda h: NOW - timedelta(hours=h))),
+    kratom_form=st.one_of(st.none(), st.sampled_from(list(KratomForm))),
+    grams_per_day=st.one_of(st.none(), st.integers(0, 80).map(Decimal)),
+    is_current=st.booleans(),
+)
+_medication = st.builds(
+    med,
+    st.sampled_from(
+        [
+            "alprazolam",
+            "atomoxetine",
+            "naltrexone",
+            "buprenorphine",
+            "methadone",
+            "adderall",
+            "gabapentin",
+            "oxycodone",
+            "sertraline",
+            "unknownium",
+        ]
+    ),
+    st.sampled_from(list(MedicationStatus)),
+)
+_score = st.one_of(
+    st.builds(
+        lambda t, i9: score("phq9", t, items={"9": i9}), st.integers(0, 27), st.integers(0, 3)
+    ),
+    st.builds(lambda t: score("cows", t), st.integers(0, 48)),
+    st.builds(lambda b: score("cssrs", band=b), st.sampled_from(["low", "moderate", "high", ""])),
+    st.builds(lambda p: score("asrs_screener", 3, positive=p), st.booleans()),
+)
+_facts = st.builds(
+    lambda subs, meds, scores, codes, alt: patient(
+        substances=tuple(subs),
+        medications=tuple(meds),
+        scores=tuple(scores),
+        diagnoses=tuple(dx(c) for c in codes),
+        labs=(lab("ALT", alt, 40),) if alt is not None else (),
+    ),
+    st.lists(_substance, max_size=3),
+    st.lists(_medication, max_size=3),
+    st.lists(_score, max_size=3),
+    st.lists(st.sampled_from(["F15.20", "G40.909", "F90.0", "F11.20"]), max_size=2),
+    st.one_of(st.none(), st.floats(1, 400)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(_facts)
+def test_indexed_engine_equals_naive_loop(facts):
+    assert evaluate(facts) == evaluate_each_rule(facts)
