@@ -103,6 +103,7 @@ INSTALLED_APPS = [
     "speciosa.fhir",
     "speciosa.dataio",
     "speciosa.outcomes",
+    "speciosa.selfreport",
     "speciosa.web",
 ]
 
