@@ -1,3 +1,23 @@
 """FHIR R4 routes (issue 7). Every error here is an OperationOutcome."""
 
-urlpatterns: list = []
+from django.urls import path, re_path
+
+from speciosa.fhir import views
+
+TYPE = r"(?P<type_name>[A-Z][A-Za-z]+)"
+ID = r"(?P<resource_id>[A-Za-z0-9\-\.]{1,64})"
+
+urlpatterns = [
+    path("", views.root_view, name="fhir-root"),
+    path("metadata", views.metadata, name="fhir-metadata"),
+    re_path(rf"^{TYPE}/_search/?$", views.search_post_view, name="fhir-search-post"),
+    re_path(rf"^{TYPE}/?$", views.type_view, name="fhir-type"),
+    re_path(rf"^{TYPE}/{ID}/?$", views.instance_view, name="fhir-instance"),
+    re_path(rf"^{TYPE}/{ID}/_history/?$", views.history_view, name="fhir-history"),
+    re_path(
+        rf"^{TYPE}/{ID}/_history/(?P<version_id>[0-9]+)/?$",
+        views.history_view,
+        name="fhir-vread",
+    ),
+    re_path(r"^(?P<path>.*)$", views.unknown_route, name="fhir-unknown"),
+]

@@ -1,0 +1,99 @@
+"""The CapabilityStatement, generated from the registry so it lists exactly what exists."""
+
+from typing import Any
+
+from speciosa.fhir.registry import REGISTRY
+from speciosa.fhir.search import CONTROL_PARAMS, supported_params
+
+SOFTWARE_VERSION = "0.1.0"
+
+
+def resource_capability(name: str) -> dict[str, Any]:
+    rt = REGISTRY[name]
+    interactions = ["read", "search-type"]
+    if rt.create:
+        interactions.append("create")
+    if rt.update:
+        interactions.append("update")
+    if rt.delete:
+        interactions.append("delete")
+    if rt.history:
+        interactions += ["vread", "history-instance"]
+    out: dict[str, Any] = {
+        "type": name,
+        "interaction": [{"code": code} for code in interactions],
+        "versioning": "versioned-update" if rt.update else "versioned",
+        "readHistory": bool(rt.history),
+        "updateCreate": False,
+        "conditionalCreate": False,
+        "conditionalUpdate": False,
+        "conditionalDelete": "not-supported",
+        "searchInclude": [f"{name}:{p}" for p in rt.includes],
+        "searchParam": [
+            {"name": p, "type": doc.type, "documentation": doc.documentation}
+            for p, doc in sorted(supported_params(rt).items())
+        ],
+    }
+    if rt.documentation:
+        out["documentation"] = rt.documentation
+    if not out["searchInclude"]:
+        del out["searchInclude"]
+    return out
+
+
+def capability_statement(base_url: str) -> dict[str, Any]:
+    resources = [resource_capability(name) for name in sorted(REGISTRY)]
+    resources.append(
+        {
+            "type": "CodeSystem",
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "documentation": "Speciosa's own code systems (kratom form, substance use, ...)",
+            "searchParam": [{"name": "url", "type": "uri"}],
+        }
+    )
+    resources.sort(key=lambda r: r["type"])
+    return {
+        "resourceType": "CapabilityStatement",
+        "id": "speciosa",
+        "url": f"{base_url}/metadata",
+        "name": "SpeciosaFhirServer",
+        "title": "Speciosa FHIR R4 server",
+        "status": "active",
+        "date": "2026-11-26",
+        "publisher": "Speciosa",
+        "kind": "instance",
+        "software": {"name": "Speciosa", "version": SOFTWARE_VERSION},
+        "implementation": {"description": "Speciosa FHIR R4 API", "url": base_url},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "documentation": (
+                    "Paging is keyset-based (_cursor in next links); unknown search "
+                    "parameters are refused with 400 unless 'Prefer: handling=lenient'. "
+                    "Control parameters: "
+                    + ", ".join(sorted(CONTROL_PARAMS - {"_elements", "_pretty"}))
+                ),
+                "security": {
+                    "cors": False,
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/restful-security-service",
+                                    "code": "OAuth",
+                                }
+                            ],
+                            "text": "Bearer API tokens (scope read or read_write, limited to "
+                            "programs) or the browser session",
+                        }
+                    ],
+                    "description": "Every call is written to the hash-chained audit log.",
+                },
+                "resource": resources,
+                "interaction": [{"code": "transaction"}, {"code": "batch"}],
+                "operation": [],
+            }
+        ],
+    }

@@ -1,0 +1,19 @@
+"""Model <-> FHIR R4 resource mapping, one module per resource, over the UI's models."""
+
+import importlib
+
+CORE_MODULES = [
+    "patient",
+    "practitioner",
+    "organization",
+    "episode",
+    "condition",
+    "medication",
+    "observation",
+]
+
+
+def load_mappings() -> None:
+    """Import every mapping module so each registers its resource type."""
+    for name in CORE_MODULES:
+        importlib.import_module(f"speciosa.fhir.mapping.{name}")

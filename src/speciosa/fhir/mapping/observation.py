@@ -1,0 +1,389 @@
+"""Observation <-> lab results (LOINC) and substance use (social history, kratom detail).
+
+Substance-use observations and drug-test results carry the 42 CFR Part 2 security label.
+Scores join as a third source when the measures app registers them (see add_source).
+"""
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from django.db.models import Q
+
+from speciosa.clinical.facts import Substance
+from speciosa.clinical.knowledge import load_data_file
+from speciosa.fhir.codesystems import (
+    KRATOM_FORM,
+    LAB_ANALYTE,
+    LAB_METHOD,
+    ROUTE,
+    SUBSTANCE_USE,
+    USE_STATUS,
+)
+from speciosa.fhir.http import FhirContext
+from speciosa.fhir.mapping.common import (
+    LOINC,
+    OBSERVATION_CATEGORY,
+    UCUM,
+    concept,
+    ext,
+    first_code,
+    instant,
+    invalid,
+    meta,
+    number,
+    prune,
+    read_datetime,
+    read_decimal,
+    ref,
+)
+from speciosa.fhir.mapping.subject import patient_for_write
+from speciosa.fhir.outcome import FhirError
+from speciosa.fhir.registry import NOTHING, ParamDoc, ResourceType, Source, register
+from speciosa.fhir.search import date_filter, token_parts
+from speciosa.patients import services
+from speciosa.patients.models import LabResult, SubstanceUse
+
+SCREENING_CUTOFF_URL = ext("screening-cutoff")
+SPECIMEN_URL = ext("specimen")
+DRUG_TEST_METHODS = {"immunoassay", "lc_ms_ms", "gc_ms", "point_of_care"}
+
+
+def category(code: str, display: str) -> list[dict[str, Any]]:
+    return [concept(OBSERVATION_CATEGORY, code, display)]
+
+
+LABORATORY = category("laboratory", "Laboratory")
+SOCIAL_HISTORY = category("social-history", "Social History")
+
+
+@cache
+def loinc_for_analyte() -> dict[str, tuple[str, str]]:
+    data = load_data_file(Path(__file__).resolve().parent.parent / "data" / "lab_loinc.yaml")
+    return {e["id"]: (str(e["loinc"]), e["display"]) for e in data["entries"]}
+
+
+def analyte_for_loinc(code: str) -> str | None:
+    return next((a for a, (c, _) in loinc_for_analyte().items() if c == code), None)
+
+
+# --- labs -----------------------------------------------------------------------------
+
+
+def lab_to_fhir(lab: LabResult) -> dict[str, Any]:
+    codings = []
+    loinc = lab.loinc or loinc_for_analyte().get(lab.analyte, ("", ""))[0]
+    if loinc:
+        display = loinc_for_analyte().get(lab.analyte, ("", ""))[1]
+        codings.append(prune({"system": LOINC, "code": loinc, "display": display}))
+    codings.append({"system": LAB_ANALYTE.url, "code": lab.analyte})
+    value: dict[str, Any] = {}
+    if lab.value is not None:
+        value["valueQuantity"] = prune({"value": lab.value, "unit": lab.unit})
+    elif lab.result_text:
+        value["valueString"] = lab.result_text
+    ranges = prune(
+        {
+            "low": prune({"value": lab.ref_low, "unit": lab.unit})
+            if lab.ref_low is not None
+            else None,
+            "high": prune({"value": lab.ref_high, "unit": lab.unit})
+            if lab.ref_high is not None
+            else None,
+        }
+    )
+    extension = [{"url": SPECIMEN_URL, "valueString": lab.specimen}] if lab.specimen else []
+    if lab.cutoff is not None:
+        extension.append(
+            {"url": SCREENING_CUTOFF_URL, "valueQuantity": {"value": lab.cutoff, "unit": "ng/mL"}}
+        )
+    return prune(
+        {
+            "resourceType": "Observation",
+            "id": str(lab.uid),
+            "meta": meta(lab, part2=lab.method in DRUG_TEST_METHODS),
+            "extension": extension,
+            "status": "final",
+            "category": LABORATORY,
+            "code": {"coding": codings, "text": lab.analyte},
+            "subject": ref("Patient", lab.patient.uid),
+            "effectiveDateTime": instant(lab.collected_at),
+            "issued": instant(lab.updated_at),
+            **value,
+            "method": concept(LAB_METHOD.url, lab.method, LAB_METHOD.display(lab.method)),
+            "referenceRange": [ranges] if ranges else [],
+        }
+    )
+
+
+def lab_fields(resource: dict[str, Any]) -> dict[str, Any]:
+    code_value = resource.get("code") or {}
+    loinc = first_code(code_value, LOINC) or ""
+    analyte = first_code(code_value, LAB_ANALYTE.url) or (loinc and analyte_for_loinc(loinc))
+    analyte = analyte or code_value.get("text") or ""
+    if not analyte:
+        raise invalid("Observation.code", "name the analyte (LOINC, lab-analyte code or text)")
+    fields: dict[str, Any] = {"loinc": loinc}
+    quantity = resource.get("valueQuantity")
+    if quantity is not None:
+        fields["value"] = float(read_decimal(quantity.get("value"), "Observation.valueQuantity"))
+        fields["unit"] = quantity.get("unit") or quantity.get("code") or ""
+    elif resource.get("valueString"):
+        fields["result_text"] = resource["valueString"][:40]
+    else:
+        raise invalid("Observation.value[x]", "valueQuantity or valueString is required")
+    ranges = (resource.get("referenceRange") or [{}])[0]
+    if "low" in ranges:
+        fields["ref_low"] = ranges["low"].get("value")
+    if "high" in ranges:
+        fields["ref_high"] = ranges["high"].get("value")
+    method = first_code(resource.get("method"), LAB_METHOD.url)
+    if method:
+        if method not in LAB_METHOD.codes():
+            raise invalid("Observation.method", f"unknown lab method {method!r}")
+        fields["method"] = method
+    for e in resource.get("extension") or []:
+        if e.get("url") == SCREENING_CUTOFF_URL:
+            fields["cutoff"] = (e.get("valueQuantity") or {}).get("value")
+        if e.get("url") == SPECIMEN_URL and e.get("valueString"):
+            fields["specimen"] = e["valueString"][:20]
+    collected = read_datetime(resource.get("effectiveDateTime"), "Observation.effectiveDateTime")
+    if collected is not None:
+        fields["collected_at"] = collected
+    return {"analyte": analyte, **fields}
+
+
+def lab_code_filter(value: str) -> Q:
+    system, code = token_parts(value)
+    if system == LOINC:
+        analyte = analyte_for_loinc(code)
+        return Q(loinc=code) | (Q(loinc="", analyte=analyte) if analyte else NOTHING)
+    if system == LAB_ANALYTE.url:
+        return Q(analyte__iexact=code)
+    if system is None:
+        return Q(loinc=code) | Q(analyte__iexact=code)
+    return NOTHING
+
+
+# --- substance use --------------------------------------------------------------------
+
+
+def _component(code: str, **value: Any) -> dict[str, Any]:
+    return {"code": concept(SUBSTANCE_USE.url, code, SUBSTANCE_USE.display(code)), **value}
+
+
+def _quantity(value: Any, unit: str, ucum: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {"value": number(value), "unit": unit}
+    if ucum:
+        out.update(system=UCUM, code=ucum)
+    return out
+
+
+def substance_to_fhir(use: SubstanceUse) -> dict[str, Any]:
+    code = f"{use.substance}-use"
+    components = []
+    if use.kratom_form:
+        components.append(
+            _component(
+                "kratom-form",
+                valueCodeableConcept=concept(
+                    KRATOM_FORM.url, use.kratom_form, KRATOM_FORM.display(use.kratom_form)
+                ),
+            )
+        )
+    if use.grams_per_day is not None:
+        components.append(
+            _component("grams-per-day", valueQuantity=_quantity(use.grams_per_day, "g/d", "g/d"))
+        )
+    if use.doses_per_day is not None:
+        components.append(
+            _component(
+                "doses-per-day", valueQuantity=_quantity(use.doses_per_day, "doses/d", "{#}/d")
+            )
+        )
+    if use.years_of_use is not None:
+        components.append(
+            _component("years-of-use", valueQuantity=_quantity(use.years_of_use, "a", "a"))
+        )
+    if use.amount is not None:
+        components.append(_component("amount", valueQuantity=_quantity(use.amount, use.unit)))
+    if use.route:
+        components.append(
+            _component(
+                "route",
+                valueCodeableConcept=concept(ROUTE.url, use.route, ROUTE.display(use.route)),
+            )
+        )
+    if use.frequency:
+        components.append(_component("frequency", valueString=use.frequency))
+    if use.last_use_at:
+        components.append(_component("last-use", valueDateTime=instant(use.last_use_at)))
+    if use.source_vendor:
+        components.append(_component("source-vendor", valueString=use.source_vendor))
+    status = "current" if use.is_current else "former"
+    return prune(
+        {
+            "resourceType": "Observation",
+            "id": str(use.uid),
+            "meta": meta(use, part2=True),
+            "status": "final",
+            "category": SOCIAL_HISTORY,
+            "code": concept(SUBSTANCE_USE.url, code, SUBSTANCE_USE.display(code)),
+            "subject": ref("Patient", use.patient.uid),
+            "effectiveDateTime": instant(use.created_at),
+            "issued": instant(use.updated_at),
+            "valueCodeableConcept": concept(USE_STATUS.url, status, USE_STATUS.display(status)),
+            "note": [{"text": use.notes}] if use.notes else [],
+            "component": components,
+        }
+    )
+
+
+def substance_fields(resource: dict[str, Any]) -> dict[str, Any]:
+    code = first_code(resource.get("code"), SUBSTANCE_USE.url) or ""
+    substance = code.removesuffix("-use")
+    if not code.endswith("-use") or substance not in {s.value for s in Substance}:
+        raise invalid("Observation.code", f"{code!r} is not a substance-use code")
+    status = first_code(resource.get("valueCodeableConcept"), USE_STATUS.url) or "current"
+    if status not in USE_STATUS.codes():
+        raise invalid("Observation.valueCodeableConcept", f"unknown use status {status!r}")
+    fields: dict[str, Any] = {"substance": substance, "is_current": status == "current"}
+    for i, comp in enumerate(resource.get("component") or []):
+        path = f"Observation.component[{i}]"
+        name = first_code(comp.get("code"), SUBSTANCE_USE.url)
+        quantity = comp.get("valueQuantity") or {}
+        if name == "kratom-form":
+            form = first_code(comp.get("valueCodeableConcept"), KRATOM_FORM.url)
+            if form not in KRATOM_FORM.codes():
+                raise invalid(path, f"unknown kratom form {form!r}")
+            fields["kratom_form"] = form
+        elif name == "grams-per-day":
+            if quantity.get("code", "g/d") != "g/d":
+                raise invalid(path, "grams per day must be in g/d")
+            fields["grams_per_day"] = read_decimal(quantity.get("value"), path)
+        elif name == "doses-per-day":
+            fields["doses_per_day"] = quantity.get("value")
+        elif name == "years-of-use":
+            fields["years_of_use"] = read_decimal(quantity.get("value"), path)
+        elif name == "amount":
+            fields["amount"] = read_decimal(quantity.get("value"), path)
+            fields["unit"] = quantity.get("unit", "")
+        elif name == "route":
+            route = first_code(comp.get("valueCodeableConcept"), ROUTE.url)
+            if route not in ROUTE.codes():
+                raise invalid(path, f"unknown route {route!r}")
+            fields["route"] = route
+        elif name == "frequency":
+            fields["frequency"] = comp.get("valueString", "")
+        elif name == "last-use":
+            fields["last_use_at"] = read_datetime(comp.get("valueDateTime"), path)
+        elif name == "source-vendor":
+            fields["source_vendor"] = comp.get("valueString", "")
+        else:
+            raise invalid(path, f"unknown substance-use component {name!r}")
+    notes = resource.get("note") or []
+    if notes:
+        fields["notes"] = notes[0].get("text", "")
+    return fields
+
+
+def substance_code_filter(value: str) -> Q:
+    system, code = token_parts(value)
+    if system not in (None, SUBSTANCE_USE.url) or not code.endswith("-use"):
+        return NOTHING
+    return Q(substance=code.removesuffix("-use"))
+
+
+# --- resource type --------------------------------------------------------------------
+
+
+def is_substance_use(resource: dict[str, Any]) -> bool:
+    return first_code(resource.get("code"), SUBSTANCE_USE.url) is not None
+
+
+def create_observation(ctx: FhirContext, resource: dict[str, Any]):
+    patient = patient_for_write(ctx, resource.get("subject"), "Observation.subject")
+    if resource.get("status") not in ("final", "amended", "corrected", "preliminary"):
+        raise invalid("Observation.status", "only final, amended, corrected or preliminary")
+    if is_substance_use(resource):
+        return services.record_substance_use(
+            actor=ctx.user, patient=patient, **substance_fields(resource)
+        )
+    fields = lab_fields(resource)
+    return services.record_lab_result(actor=ctx.user, patient=patient, **fields)
+
+
+def update_observation(ctx: FhirContext, obj: Any, resource: dict[str, Any], version: int):
+    if not isinstance(obj, SubstanceUse):
+        raise FhirError(
+            405,
+            "Lab results are not updated in place; record a corrected result as a new Observation",
+            code="not-supported",
+        )
+    fields = substance_fields(resource)
+    if fields.pop("substance") != obj.substance:
+        raise invalid("Observation.code", "the substance of a record cannot change")
+    changes = {k: v for k, v in fields.items() if getattr(obj, k) != v}
+    return services.update_substance_use(
+        actor=ctx.user, use=obj, expected_version=version, **changes
+    )
+
+
+def category_filter(accepted: str):
+    def build(value: str) -> Q:
+        system, code = token_parts(value)
+        if system not in (None, OBSERVATION_CATEGORY) or code != accepted:
+            return NOTHING
+        return ~Q(pk__in=[])
+
+    return build
+
+
+def status_filter(value: str) -> Q:
+    return ~Q(pk__in=[]) if token_parts(value)[1] == "final" else NOTHING
+
+
+LAB_SOURCE = Source(
+    key="lab",
+    model=LabResult,
+    to_fhir=lab_to_fhir,
+    select_related=("patient",),
+    filters={
+        "code": lab_code_filter,
+        "category": category_filter("laboratory"),
+        "date": date_filter("collected_at"),
+        "status": status_filter,
+    },
+)
+SUBSTANCE_SOURCE = Source(
+    key="substance",
+    model=SubstanceUse,
+    to_fhir=substance_to_fhir,
+    select_related=("patient",),
+    filters={
+        "code": substance_code_filter,
+        "category": category_filter("social-history"),
+        "date": date_filter("created_at"),
+        "status": status_filter,
+    },
+)
+
+OBSERVATION = register(
+    ResourceType(
+        name="Observation",
+        sources=[LAB_SOURCE, SUBSTANCE_SOURCE],
+        params={
+            "code": ParamDoc("token", "LOINC, lab-analyte or substance-use code"),
+            "category": ParamDoc("token", "laboratory, social-history, survey"),
+            "date": ParamDoc("date", "Effective time (prefixes ge, le, gt, lt, eq)"),
+            "status": ParamDoc("token", "final"),
+        },
+        includes={"patient": ("Patient", "patient_id"), "subject": ("Patient", "patient_id")},
+        create=create_observation,
+        update=update_observation,
+        documentation=(
+            "Labs (category laboratory, LOINC), substance use incl. kratom (category "
+            "social-history, CodeSystem substance-use)."
+        ),
+    )
+)

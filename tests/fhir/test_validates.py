@@ -1,0 +1,40 @@
+"""Every resource the server emits validates with fhir.resources (R4B models)."""
+
+import pytest
+
+from speciosa.fhir.registry import REGISTRY
+from speciosa.fhir.validation import validate_resource
+from speciosa.patients.models import Diagnosis, Episode
+from tests.factories import add_kratom_use, add_lab
+
+
+@pytest.fixture
+def full_chart(charted_patient, prescriber):
+    p = charted_patient
+    Diagnosis.objects.create(program=p.program, patient=p, icd10_code="F11.20", text="OUD")
+    Episode.objects.create(
+        program=p.program,
+        patient=p,
+        asam_level="3.7",
+        admitted_on="2026-01-01",
+        discharged_on="2026-01-20",
+        discharge_reason="completed",
+        primary_clinician=prescriber,
+    )
+    add_kratom_use(p, grams="3", form="seven_oh", route="oral", years_of_use="2.5", notes="n")
+    add_kratom_use(
+        p, substance="alcohol", kratom_form="", grams_per_day=None, amount=4, unit="drinks"
+    )
+    add_lab(p, "FENTANYL", None, result_text="negative", method="immunoassay", cutoff=1.0)
+    return p
+
+
+@pytest.mark.parametrize("type_name", sorted(REGISTRY))
+def test_every_emitted_resource_validates(fhir, full_chart, type_name):
+    bundle = fhir.get(f"/fhir/{type_name}?_count=100").json_body
+    validate_resource(bundle, "Bundle")
+    assert bundle.get("entry"), f"no {type_name} emitted to check"
+    for entry in bundle["entry"]:
+        resource = validate_resource(entry["resource"], type_name)
+        read = fhir.get(f"/fhir/{type_name}/{resource['id']}").json_body
+        assert read == resource
