@@ -29,6 +29,8 @@ class Action(StrEnum):
     MANAGE_STUDY = "manage_study"
     VIEW_STUDY_DATA = "view_study_data"
     EXPORT_DEIDENTIFIED = "export_deidentified"
+    ENROL_SUBJECT = "enrol_subject"  # research: randomize a consented, eligible patient
+    RECORD_STUDY_DATA = "record_study_data"  # research: visits, assessments, adverse events
     MANAGE_CONSENT = "manage_consent"
     DISCLOSE = "disclose"
     VIEW_AUDIT = "view_audit"
@@ -46,6 +48,8 @@ _CARE_WRITE = {
     A.EDIT_PLAN,
     A.SIGN_PLAN,
     A.MANAGE_CONSENT,
+    A.ENROL_SUBJECT,
+    A.RECORD_STUDY_DATA,
 }
 
 MATRIX: dict[Role, frozenset[Action]] = {

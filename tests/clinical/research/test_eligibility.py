@@ -159,3 +159,12 @@ def test_unknown_condition_type_is_rejected():
         parse_criteria(
             [{"id": "x", "kind": "inclusion", "text": "?", "condition": {"type": "zodiac"}}]
         )
+
+
+def test_unrecorded_pregnancy_is_not_applicable_to_males_but_unknown_otherwise():
+    from speciosa.clinical.facts import Sex
+
+    male = facts(is_pregnant=None, sex_at_birth=Sex.MALE)
+    female = facts(is_pregnant=None, sex_at_birth=Sex.FEMALE)
+    assert evaluate_eligibility(CRITERIA, male).decision is Decision.ELIGIBLE
+    assert evaluate_eligibility(CRITERIA, female).decision is Decision.INCOMPLETE

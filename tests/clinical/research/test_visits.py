@@ -34,3 +34,13 @@ def test_states_follow_today_and_done():
 def test_visit_for_date_uses_the_window():
     assert visit_for_date(STANDARD_SCHEDULE, START, date(2026, 1, 14)) == "week1"
     assert visit_for_date(STANDARD_SCHEDULE, START, date(2026, 1, 25)) is None
+
+
+def test_study_cannot_skip_irb_approval_or_reopen():
+    from speciosa.clinical.research.study_status import StudyStatus as S
+    from speciosa.clinical.research.study_status import can_transition
+
+    assert can_transition(S.DRAFT, S.APPROVED)
+    assert not can_transition(S.DRAFT, S.ENROLLING)
+    assert not can_transition(S.CLOSED, S.ENROLLING)
+    assert can_transition(S.PAUSED, S.ENROLLING)

@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from speciosa.clinical.facts import LabFact, PatientFacts, Substance
+from speciosa.clinical.facts import LabFact, PatientFacts, Sex, Substance
 
 
 class _Condition(BaseModel):
@@ -93,6 +93,8 @@ class IsPregnant(_Condition):
     type: Literal["pregnant"] = "pregnant"
 
     def check(self, facts: PatientFacts) -> bool | None:
+        if facts.is_pregnant is None and facts.sex_at_birth is Sex.MALE:
+            return False  # not recorded, and not applicable
         return facts.is_pregnant
 
 
