@@ -234,6 +234,9 @@ TASKS = {
     }
 }
 
+# Bulk Data $export NDJSON files (fhir app); one sub-folder per export job.
+SPECIOSA_EXPORT_DIR = Path(env_str("SPECIOSA_EXPORT_DIR", str(DATA_DIR / "exports")))
+
 # Folder a program may supply with licensed instrument wording we cannot redistribute.
 SPECIOSA_INSTRUMENT_DIR = env_str("SPECIOSA_INSTRUMENT_DIR", "")
 

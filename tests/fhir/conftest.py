@@ -21,7 +21,10 @@ class FhirClient:
             kwargs["data"] = orjson.dumps(body)
             kwargs["content_type"] = FHIR_JSON
         response = getattr(self.client, method)(url, **kwargs)
-        response.json_body = orjson.loads(response.content) if response.content else None
+        if getattr(response, "streaming", False):
+            response.json_body = None
+        else:
+            response.json_body = orjson.loads(response.content) if response.content else None
         return response
 
     def get(self, url, **headers):

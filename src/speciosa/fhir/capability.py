@@ -6,6 +6,11 @@ from speciosa.fhir.registry import REGISTRY
 from speciosa.fhir.search import CONTROL_PARAMS, supported_params
 
 SOFTWARE_VERSION = "0.1.0"
+BULK = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
+EXPORT_OPERATIONS = {
+    "Patient": {"name": "export", "definition": f"{BULK}/patient-export"},
+    "Group": {"name": "export", "definition": f"{BULK}/group-export"},
+}
 
 
 def resource_capability(name: str) -> dict[str, Any]:
@@ -34,6 +39,8 @@ def resource_capability(name: str) -> dict[str, Any]:
             for p, doc in sorted(supported_params(rt).items())
         ],
     }
+    if name in EXPORT_OPERATIONS:
+        out["operation"] = [EXPORT_OPERATIONS[name]]
     if rt.documentation:
         out["documentation"] = rt.documentation
     if not out["searchInclude"]:
@@ -64,6 +71,7 @@ def capability_statement(base_url: str) -> dict[str, Any]:
         "kind": "instance",
         "software": {"name": "Speciosa", "version": SOFTWARE_VERSION},
         "implementation": {"description": "Speciosa FHIR R4 API", "url": base_url},
+        "instantiates": ["http://hl7.org/fhir/uv/bulkdata/CapabilityStatement/bulk-data"],
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "rest": [
@@ -93,7 +101,13 @@ def capability_statement(base_url: str) -> dict[str, Any]:
                 },
                 "resource": resources,
                 "interaction": [{"code": "transaction"}, {"code": "batch"}],
-                "operation": [],
+                "operation": [
+                    {
+                        "name": "export",
+                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                        "documentation": "System-level Bulk Data export (_type, _since)",
+                    }
+                ],
             }
         ],
     }

@@ -10,6 +10,7 @@ CORE_MODULES = [
     "condition",
     "medication",
     "observation",
+    "group",
 ]
 
 
