@@ -4,6 +4,7 @@ Errors are ``{"code": ..., "message": ..., "detail": {...}}`` with a 4xx status.
 routes (``speciosa.fhir``) have their own OperationOutcome error handling.
 """
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -69,6 +70,16 @@ def build_api() -> NinjaAPI:
         return api.create_response(
             request, {"code": "not_found", "message": "Not found", "detail": {}}, status=404
         )
+
+    @api.exception_handler(RequestDataTooBig)
+    def payload_too_large(request, exc):
+        # without this Django answers with its HTML 400 page, not the API's error shape
+        body = {
+            "code": "payload_too_large",
+            "message": "Request body is larger than the server accepts",
+            "detail": {},
+        }
+        return api.create_response(request, body, status=413)
 
     @api.exception_handler(HttpError)
     def http_error(request, exc: HttpError):

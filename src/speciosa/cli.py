@@ -21,6 +21,10 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="Audit trail tools.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+security_app = typer.Typer(
+    help="Access rules: role matrix and route registry.", no_args_is_help=True
+)
+app.add_typer(security_app, name="security")
 console = Console(stderr=True)
 
 
@@ -190,6 +194,44 @@ def audit_verify(
     else:
         console.print(f"[green]✓[/] audit trail intact ({checked} rows)")
     raise typer.Exit(0 if not breaks else 1)
+
+
+@security_app.command("matrix")
+def security_matrix() -> None:
+    """Print the role x action matrix as Markdown (docs/security.md embeds it)."""
+    setup_django()
+    from speciosa.accounts.permissions import render_matrix_markdown
+
+    print(render_matrix_markdown(), end="")
+
+
+@security_app.command("routes")
+def security_routes(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List every route with its permission rule; exit 1 if a route has none."""
+    setup_django()
+    from speciosa.accounts.route_rules import all_route_keys, rule_for
+
+    rows = []
+    for key in all_route_keys():
+        rule = rule_for(key)
+        rows.append(
+            {
+                "route": key,
+                "gate": rule.gate.value if rule else None,
+                "action": rule.action.value if rule and rule.action else None,
+                "note": rule.note if rule else "",
+            }
+        )
+    missing = [r["route"] for r in rows if r["gate"] is None]
+    if as_json:
+        print(json.dumps({"routes": rows, "missing": missing}))
+    else:
+        for r in rows:
+            if not r["route"].startswith("/admin/"):
+                print(f"{r['route']:<70} {r['gate'] or 'NO RULE':<12} {r['action'] or ''}")
+        for route in missing:
+            console.print(f"[red]✗ no permission rule: {route}")
+    raise typer.Exit(0 if not missing else 1)
 
 
 @app.command()

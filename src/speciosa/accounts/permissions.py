@@ -35,6 +35,8 @@ class Action(StrEnum):
     DISCLOSE = "disclose"
     VIEW_AUDIT = "view_audit"
     MANAGE_USERS = "manage_users"
+    BREAK_GLASS = "break_glass"
+    SUBMIT_SELF_REPORT = "submit_self_report"
 
 
 A = Action
@@ -57,15 +59,17 @@ MATRIX: dict[Role, frozenset[Action]] = {
     Role.PROGRAM_DIRECTOR: frozenset(
         _CARE_READ
         | {A.EDIT_DEMOGRAPHICS, A.RECORD_EPISODE, A.VIEW_AUDIT, A.DISCLOSE, A.MANAGE_CONSENT}
-        | {A.MANAGE_STUDY}
+        | {A.MANAGE_STUDY, A.BREAK_GLASS}
     ),
     Role.PRESCRIBER: frozenset(
         _CARE_READ
         | _CARE_WRITE
         | {A.ORDER_MEDICATION, A.RECORD_DIAGNOSIS, A.RECORD_EPISODE, A.EDIT_DEMOGRAPHICS}
-        | {A.DISCLOSE}
+        | {A.DISCLOSE, A.BREAK_GLASS}
     ),
-    Role.NURSE: frozenset(_CARE_READ | _CARE_WRITE | {A.RECORD_EPISODE, A.EDIT_DEMOGRAPHICS}),
+    Role.NURSE: frozenset(
+        _CARE_READ | _CARE_WRITE | {A.RECORD_EPISODE, A.EDIT_DEMOGRAPHICS, A.BREAK_GLASS}
+    ),
     Role.COUNSELLOR: frozenset(
         _CARE_READ
         | {
@@ -79,6 +83,40 @@ MATRIX: dict[Role, frozenset[Action]] = {
     ),
     Role.RESEARCHER: frozenset({A.VIEW_STUDY_DATA, A.EXPORT_DEIDENTIFIED, A.MANAGE_STUDY}),
 }
+
+# The patient holding a self-report link has no account and no membership: the link
+# token itself names one patient and one questionnaire, and allows only this.
+PATIENT_LINK = "patient_link"
+PATIENT_LINK_ACTIONS: frozenset[Action] = frozenset({A.SUBMIT_SELF_REPORT})
+
+# Column order of the documented matrix (docs/security.md).
+MATRIX_COLUMNS: tuple[str, ...] = (
+    Role.ADMINISTRATOR,
+    Role.PROGRAM_DIRECTOR,
+    Role.PRESCRIBER,
+    Role.NURSE,
+    Role.COUNSELLOR,
+    Role.RESEARCHER,
+    PATIENT_LINK,
+)
+
+
+def actions_of(column: str) -> frozenset[Action]:
+    """The actions of a matrix column (a Role value or ``PATIENT_LINK``)."""
+    if column == PATIENT_LINK:
+        return PATIENT_LINK_ACTIONS
+    return MATRIX.get(Role(column), frozenset())
+
+
+def render_matrix_markdown() -> str:
+    """The matrix as a Markdown table; docs/security.md embeds it (a test keeps them equal)."""
+    header = "| action | " + " | ".join(str(c).replace("_", " ") for c in MATRIX_COLUMNS) + " |"
+    rule = "|---|" + "---|" * len(MATRIX_COLUMNS)
+    rows = [header, rule]
+    for action in Action:
+        marks = ["✓" if action in actions_of(c) else "·" for c in MATRIX_COLUMNS]
+        rows.append(f"| {action.value} | " + " | ".join(marks) + " |")
+    return "\n".join(rows) + "\n"
 
 
 def allowed_actions(user: User, program_id: int) -> set[Action]:

@@ -1,0 +1,194 @@
+"""Every route's permission rule, in one registry that a test holds complete.
+
+``tests/security/test_access_matrix.py`` walks every Django URL pattern and every
+NinjaAPI operation (from the OpenAPI schema) and requests each one as every role, for an
+object of the caller's own program and of another program, and compares the status with
+``expected_outcome`` below. A route without an entry here fails that test, so a new
+route cannot ship without someone deciding who may call it.
+
+Adding a route? Add one line to ``API_RULES`` (``"METHOD /api/path/{param}"``) or
+``PAGE_RULES`` (``"/django/route/<conv:param>/"``) naming its gate and the ``Action`` the
+service layer ``require()``s. If the route takes a new path parameter, also add a value
+factory in ``tests/security/route_params.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
+
+from speciosa.accounts.models import CLINICAL_ROLES, Role
+from speciosa.accounts.permissions import PATIENT_LINK, Action, actions_of
+
+
+class Gate(StrEnum):
+    PUBLIC = "public"  # no login (login page, health check, API schema)
+    SIGNED_IN = "signed_in"  # any signed-in user; content is scoped to their programs
+    CHART = "chart"  # a patient's record: hidden (404) outside the caller's clinical programs
+    PROGRAM = "program"  # a program-level object: 404 to non-members, 403 without the action
+    STAFF = "staff"  # the Django admin site: is_staff accounts only
+    SELF_REPORT = "self_report"  # patient-link: a valid link token, no account
+
+
+class Side(StrEnum):
+    OWN = "own"  # the object belongs to the caller's program (or the link is valid)
+    OTHER = "other"  # another program's object (or an unknown/expired link)
+
+
+class Outcome(StrEnum):
+    ALLOW = "allow"  # passed the gate (2xx/3xx, or a 4xx about the input itself)
+    FORBID = "forbid"  # 403: a member whose role lacks the action
+    HIDE = "hide"  # 404: not yours, so it does not exist for you
+    LOGIN = "login"  # 401 (API) or a redirect to the login page
+
+
+@dataclass(frozen=True)
+class RouteRule:
+    gate: Gate
+    action: Action | None = None
+    note: str = ""
+    # (actor, side) -> outcome, for routes the gates above do not describe
+    expect: Callable[[str, Side], Outcome] | None = None
+
+
+def always(outcome: Outcome) -> Callable[[str, Side], Outcome]:
+    """A rule whose answer is the same for every caller (e.g. a route that is always 404)."""
+    return lambda actor, side: outcome
+
+
+A = Action
+G = Gate
+
+# Every NinjaAPI operation: "METHOD /api/path/{param}" as in the OpenAPI schema.
+API_RULES: dict[str, RouteRule] = {
+    # patients
+    "GET /api/patients": RouteRule(G.SIGNED_IN, A.VIEW_CHART, "list scoped to own programs"),
+    "POST /api/patients": RouteRule(G.CHART, A.EDIT_DEMOGRAPHICS, "program named in body"),
+    "GET /api/patients/{patient_id}": RouteRule(G.CHART, A.VIEW_CHART),
+    "PATCH /api/patients/{patient_id}": RouteRule(G.CHART, A.EDIT_DEMOGRAPHICS),
+    "GET /api/patients/{patient_id}/substance-use": RouteRule(G.CHART, A.VIEW_CHART),
+    "POST /api/patients/{patient_id}/substance-use": RouteRule(G.CHART, A.RECORD_SUBSTANCE_USE),
+    "GET /api/patients/{patient_id}/medications": RouteRule(G.CHART, A.VIEW_CHART),
+    "POST /api/patients/{patient_id}/medications": RouteRule(G.CHART, A.ORDER_MEDICATION),
+    "PATCH /api/patients/{patient_id}/medications/{medication_id}": RouteRule(
+        G.CHART, A.ORDER_MEDICATION
+    ),
+    "POST /api/patients/{patient_id}/diagnoses": RouteRule(G.CHART, A.RECORD_DIAGNOSIS),
+    "POST /api/patients/{patient_id}/labs": RouteRule(G.CHART, A.RECORD_LAB),
+}
+
+# Every Django URL pattern that is not a NinjaAPI operation: "/route/<conv:param>/".
+PAGE_RULES: dict[str, RouteRule] = {
+    "/login/": RouteRule(G.PUBLIC),
+    "/logout/": RouteRule(G.SIGNED_IN, note="POST only (GET is 405)"),
+    "/": RouteRule(G.SIGNED_IN, A.VIEW_CHART, "caseload scoped to own programs"),
+    "/patients/<uuid:patient_id>/": RouteRule(G.CHART, A.VIEW_CHART),
+    "/healthz": RouteRule(G.PUBLIC, note="database ping, no data"),
+    "/api/openapi.json": RouteRule(G.PUBLIC, note="the schema, no data"),
+    "/api/docs": RouteRule(G.PUBLIC, note="Swagger UI, no data"),
+    "/api/": RouteRule(G.PUBLIC, note="ninja's root: always 404", expect=always(Outcome.HIDE)),
+    "/admin/login/": RouteRule(G.PUBLIC, note="the admin's own login form"),
+    "/admin/logout/": RouteRule(G.SIGNED_IN, note="non-staff are sent to the admin login"),
+}
+
+# Whole trees with one rule (the Django admin has its own staff-only login).
+PREFIX_RULES: dict[str, RouteRule] = {
+    "/admin/": RouteRule(G.STAFF, A.MANAGE_USERS, "Django admin: is_staff only"),
+}
+
+
+def rule_for(key: str) -> RouteRule | None:
+    """The rule of an API key (``"GET /api/..."``) or a page route (``"/..."``)."""
+    if key in API_RULES:
+        return API_RULES[key]
+    if key in PAGE_RULES:
+        return PAGE_RULES[key]
+    for prefix, rule in PREFIX_RULES.items():
+        if key.startswith(prefix):
+            return rule
+    return None
+
+
+def expected_outcome(rule: RouteRule, actor: str, side: Side) -> Outcome:
+    """What ``actor`` (a Role value or ``PATIENT_LINK``) gets from a route with ``rule``.
+
+    The actor is a member of program A only; ``side`` says whether the object named in
+    the request belongs to A or to program B.
+    """
+    if rule.expect is not None:
+        return rule.expect(actor, side)
+    if rule.gate is Gate.PUBLIC:
+        return Outcome.ALLOW
+    if rule.gate is Gate.SELF_REPORT:
+        return Outcome.ALLOW if side is Side.OWN else Outcome.HIDE
+    if actor == PATIENT_LINK or rule.gate is Gate.STAFF:
+        return Outcome.LOGIN  # no account / no staff account
+    if rule.gate is Gate.SIGNED_IN:
+        return Outcome.ALLOW
+    if side is Side.OTHER:
+        return Outcome.HIDE
+    role = Role(actor)
+    if rule.gate is Gate.CHART and role not in CLINICAL_ROLES:
+        return Outcome.HIDE  # non-clinical roles do not see charts at all
+    return Outcome.ALLOW if rule.action in actions_of(actor) else Outcome.FORBID
+
+
+_CONVERTER = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def page_key_as_api_path(route: str) -> str:
+    """``/api/patients/<patient_id>`` -> ``/api/patients/{patient_id}`` (OpenAPI style)."""
+    return _CONVERTER.sub(r"{\1}", route)
+
+
+def iter_page_routes() -> Iterator[tuple[str, object]]:
+    """Every Django URL pattern as (``"/route"``, pattern), depth first."""
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    def walk(patterns: Iterable[object], prefix: str) -> Iterator[tuple[str, object]]:
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                yield from walk(p.url_patterns, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                yield "/" + prefix + str(p.pattern), p
+
+    seen: set[str] = set()
+    for key, pattern in walk(get_resolver().url_patterns, ""):
+        if key not in seen:
+            seen.add(key)
+            yield key, pattern
+
+
+def iter_api_routes(schema: dict | None = None) -> Iterator[str]:
+    """Every NinjaAPI operation as ``"METHOD /path"`` from the OpenAPI schema."""
+    if schema is None:
+        from speciosa.api import api
+
+        schema = api.get_openapi_schema()
+    for path, methods in schema["paths"].items():
+        for method in methods:
+            if method.lower() in {"get", "post", "put", "patch", "delete"}:
+                yield f"{method.upper()} {path}"
+
+
+def all_route_keys(
+    api_keys: Iterable[str] | None = None, page_keys: Iterable[str] | None = None
+) -> list[str]:
+    """API operations plus the Django patterns that are not API operations."""
+    api_list = list(iter_api_routes() if api_keys is None else api_keys)
+    api_paths = {key.split(" ", 1)[1] for key in api_list}
+    pages = [k for k, _ in iter_page_routes()] if page_keys is None else list(page_keys)
+    return api_list + [k for k in pages if page_key_as_api_path(k) not in api_paths]
+
+
+def uncovered_routes(keys: Iterable[str] | None = None) -> list[str]:
+    """Routes that have no rule. Must be empty (the access-matrix test asserts it)."""
+    return [k for k in (all_route_keys() if keys is None else keys) if rule_for(k) is None]
+
+
+def stale_rules(keys: Iterable[str] | None = None) -> list[str]:
+    """Rules for routes that no longer exist (kept tidy by a test)."""
+    present = set(all_route_keys() if keys is None else keys)
+    return sorted(k for k in [*API_RULES, *PAGE_RULES] if k not in present)
