@@ -59,4 +59,9 @@ class World:
 PATH_PARAMS: dict[str, Callable[[World, Side], Any]] = {
     "patient_id": lambda w, side: w.patients[side].uid,
     "medication_id": lambda w, side: add_medication(w.patients[side], "sertraline").uid,
+    # FHIR: instance routes are checked on the Patient resource of the side
+    "type_name": lambda w, side: "Patient",
+    "resource_id": lambda w, side: w.patients[side].uid,
+    "version_id": lambda w, side: 1,
+    "path": lambda w, side: "NoSuchType/x/y",
 }

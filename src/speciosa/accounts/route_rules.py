@@ -90,6 +90,29 @@ PAGE_RULES: dict[str, RouteRule] = {
     "/api/docs": RouteRule(G.PUBLIC, note="Swagger UI, no data"),
     "/api/": RouteRule(G.PUBLIC, note="ninja's root: always 404", expect=always(Outcome.HIDE)),
     "/admin/login/": RouteRule(G.PUBLIC, note="the admin's own login form"),
+    # FHIR R4 (speciosa/fhir): bearer token or session; scoped by program_ids_for(user)
+    "/fhir": RouteRule(G.SIGNED_IN, note="POST transaction/batch Bundle (GET is 405)"),
+    "/fhir/": RouteRule(G.SIGNED_IN, note="POST transaction/batch Bundle (GET is 405)"),
+    "/fhir/metadata": RouteRule(G.PUBLIC, note="CapabilityStatement, no data"),
+    "/fhir/^(?P<type_name>[A-Z][A-Za-z]+)/_search/?$": RouteRule(
+        G.SIGNED_IN, A.VIEW_CHART, "POST search, scoped to own programs"
+    ),
+    "/fhir/^(?P<type_name>[A-Z][A-Za-z]+)/?$": RouteRule(
+        G.SIGNED_IN, A.VIEW_CHART, "search/create, scoped to own programs"
+    ),
+    "/fhir/^(?P<type_name>[A-Z][A-Za-z]+)/(?P<resource_id>[A-Za-z0-9\\-\\.]{1,64})/?$": RouteRule(
+        G.CHART, A.VIEW_CHART
+    ),
+    "/fhir/^(?P<type_name>[A-Z][A-Za-z]+)/(?P<resource_id>[A-Za-z0-9\\-\\.]{1,64})/_history/?$": (
+        RouteRule(G.CHART, A.VIEW_CHART)
+    ),
+    "/fhir/^(?P<type_name>[A-Z][A-Za-z]+)/(?P<resource_id>[A-Za-z0-9\\-\\.]{1,64})/_history/"
+    "(?P<version_id>[0-9]+)/?$": RouteRule(G.CHART, A.VIEW_CHART),
+    "/fhir/^(?P<path>.*)$": RouteRule(
+        G.SIGNED_IN,
+        note="unknown FHIR route: 401, else 404",
+        expect=lambda actor, side: Outcome.LOGIN if actor == PATIENT_LINK else Outcome.HIDE,
+    ),
     "/admin/logout/": RouteRule(G.SIGNED_IN, note="non-staff are sent to the admin login"),
 }
 
@@ -143,22 +166,23 @@ def page_key_as_api_path(route: str) -> str:
     return _CONVERTER.sub(r"{\1}", route)
 
 
-def iter_page_routes() -> Iterator[tuple[str, object]]:
-    """Every Django URL pattern as (``"/route"``, pattern), depth first."""
+def iter_page_routes() -> Iterator[tuple[str, object, str]]:
+    """Every Django URL pattern as (``"/route"``, pattern, ``"namespace:"``), depth first."""
     from django.urls import URLPattern, URLResolver, get_resolver
 
-    def walk(patterns: Iterable[object], prefix: str) -> Iterator[tuple[str, object]]:
+    def walk(patterns: Iterable[object], prefix: str, ns: str) -> Iterator[tuple[str, object, str]]:
         for p in patterns:
             if isinstance(p, URLResolver):
-                yield from walk(p.url_patterns, prefix + str(p.pattern))
+                inner = ns + (f"{p.namespace}:" if p.namespace else "")
+                yield from walk(p.url_patterns, prefix + str(p.pattern), inner)
             elif isinstance(p, URLPattern):
-                yield "/" + prefix + str(p.pattern), p
+                yield "/" + prefix + str(p.pattern), p, ns
 
     seen: set[str] = set()
-    for key, pattern in walk(get_resolver().url_patterns, ""):
+    for key, pattern, ns in walk(get_resolver().url_patterns, "", ""):
         if key not in seen:
             seen.add(key)
-            yield key, pattern
+            yield key, pattern, ns
 
 
 def iter_api_routes(schema: dict | None = None) -> Iterator[str]:
@@ -179,7 +203,7 @@ def all_route_keys(
     """API operations plus the Django patterns that are not API operations."""
     api_list = list(iter_api_routes() if api_keys is None else api_keys)
     api_paths = {key.split(" ", 1)[1] for key in api_list}
-    pages = [k for k, _ in iter_page_routes()] if page_keys is None else list(page_keys)
+    pages = [k for k, _, _ in iter_page_routes()] if page_keys is None else list(page_keys)
     return api_list + [k for k in pages if page_key_as_api_path(k) not in api_paths]
 
 
