@@ -1,0 +1,126 @@
+"""The instrument library: valid FHIR, cited scoring, licences respected."""
+
+import json
+
+import pytest
+from fhir.resources.R4B.questionnaire import Questionnaire
+
+from speciosa.clinical.instruments.catalog import DATA_DIR, load_catalog
+from speciosa.clinical.instruments.definitions import InstrumentScoring, LicenceStatus
+
+CATALOG = load_catalog()
+REQUIRED = {
+    "cows",
+    "sows",
+    "ciwa-ar",
+    "phq9",
+    "gad7",
+    "asrs-screener",
+    "asrs-18",
+    "audit",
+    "audit-c",
+    "dast10",
+    "kds",
+    "craving-nrs",
+    "cssrs-screener",
+}
+
+
+def test_library_has_every_instrument_of_the_issue():
+    assert set(CATALOG) >= REQUIRED
+
+
+@pytest.mark.parametrize("path", sorted(DATA_DIR.glob("*.json")), ids=lambda p: p.stem)
+def test_questionnaire_is_valid_fhir_r4(path):
+    resource = Questionnaire.model_validate(json.loads(path.read_text()))
+    assert resource.id == path.stem
+
+
+@pytest.mark.parametrize("instrument_id", sorted(CATALOG))
+def test_every_scoring_file_cites_a_locatable_source(instrument_id):
+    scoring = CATALOG[instrument_id].scoring
+    assert scoring.citations
+    assert all(c.doi or c.pmid or c.url for c in scoring.citations)
+
+
+@pytest.mark.parametrize(
+    ("instrument_id", "items"),
+    [
+        ("cows", 11),
+        ("sows", 16),
+        ("ciwa-ar", 10),
+        ("phq9", 9),
+        ("gad7", 7),
+        ("asrs-screener", 6),
+        ("asrs-18", 18),
+        ("audit", 10),
+        ("audit-c", 3),
+        ("dast10", 10),
+        ("ldq-kratom", 10),
+        ("craving-nrs", 1),
+        ("cssrs-screener", 7),
+    ],
+)
+def test_scored_item_count_matches_the_source(instrument_id, items):
+    scored = [i for i in CATALOG[instrument_id].scored_items if i.required or i.enable_when]
+    assert len(scored) == items
+
+
+@pytest.mark.parametrize("instrument_id", sorted(CATALOG))
+def test_restricted_wording_is_not_bundled(instrument_id):
+    instrument = CATALOG[instrument_id]
+    if instrument.scoring.licence.wording_bundled:
+        return
+    assert all(not item.text for item in instrument.items.values())
+
+
+def test_restricted_instruments_are_the_expected_ones():
+    not_bundled = {i for i, inst in CATALOG.items() if not inst.scoring.licence.wording_bundled}
+    assert not_bundled == {
+        "asrs-screener",
+        "asrs-18",
+        "cssrs-screener",
+        "kds",
+        "sows",
+        "ldq-kratom",
+    }
+
+
+def test_kds_is_a_draft_without_items_or_weights():
+    kds = CATALOG["kds"]
+    assert kds.questionnaire["status"] == "draft"
+    assert kds.items == {}
+    assert kds.scoring.licence.status is LicenceStatus.UNKNOWN
+    assert not kds.is_scorable
+
+
+def test_phq9_items_carry_their_loinc_codes():
+    codes = [CATALOG["phq9"].items[f"phq9-{n}"].loinc for n in range(1, 10)]
+    assert codes[0] == "44250-9" and codes[8] == "44260-8"
+    assert CATALOG["phq9"].questionnaire["code"][0]["code"] == "44249-1"
+
+
+def test_cows_weights_are_the_published_non_contiguous_scores():
+    weights = [o.weight for o in CATALOG["cows"].items["cows-11"].options]
+    assert weights == [0, 3, 5]
+
+
+def test_a_cut_off_without_citation_is_refused():
+    raw = CATALOG["phq9"].scoring.model_dump()
+    raw["bands"]["citation"] = None
+    with pytest.raises(ValueError, match="citation"):
+        InstrumentScoring.model_validate(raw)
+
+
+def test_bands_with_a_gap_are_refused():
+    raw = CATALOG["phq9"].scoring.model_dump()
+    raw["bands"]["items"][1]["min"] = 6  # 5 is now in no band
+    with pytest.raises(ValueError, match="expected 5"):
+        InstrumentScoring.model_validate(raw)
+
+
+def test_prorating_needs_a_published_source():
+    raw = CATALOG["phq9"].scoring.model_dump()
+    raw["missing_items"] = {"rule": "prorate", "max_missing": 1}
+    with pytest.raises(ValueError, match="published source"):
+        InstrumentScoring.model_validate(raw)
