@@ -1,6 +1,9 @@
-"""The ``speciosa`` command: serve, migrate, demo data, checks, audit, benchmarks.
+"""The ``speciosa`` command: serve, migrate, demo data, import, export, checks, audit,
+benchmarks.
 
-Exit codes: 0 ok, 1 a check failed, 2 bad usage. ``--json`` prints machine-readable output.
+Exit codes: 0 ok, 1 a check failed (or an import rejected rows), 2 bad usage (unknown
+program/user/file/column), 3 not allowed (the user's role may not do this).
+``--json`` prints one machine-readable JSON document on stdout.
 """
 
 from __future__ import annotations
@@ -25,6 +28,11 @@ security_app = typer.Typer(
     help="Access rules: role matrix and route registry.", no_args_is_help=True
 )
 app.add_typer(security_app, name="security")
+import_app = typer.Typer(
+    help="Import CSV, REDCap or FHIR NDJSON data (resumable; bad rows go to a rejects file).",
+    no_args_is_help=True,
+)
+app.add_typer(import_app, name="import")
 console = Console(stderr=True)
 
 
@@ -294,6 +302,124 @@ def bench(
     else:
         console.print(f"Summary: {summary}")
     raise typer.Exit(1 if failed else 0)
+
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_ALLOWED = 0, 1, 2, 3
+
+
+def _fail(message: str, code: int, as_json: bool, **extra: object) -> typer.Exit:
+    """Report an error (JSON on stdout or red text on stderr); return the Exit to raise."""
+    if as_json:
+        print(json.dumps({"ok": False, "error": message, **extra}))
+    else:
+        console.print(f"[red]✗ {message}")
+    return typer.Exit(code)
+
+
+def _actor_and_program(username: str, program_code: str, as_json: bool):
+    from speciosa.accounts.models import Program, User
+
+    program = Program.objects.filter(code=program_code).first()
+    if program is None:
+        raise _fail(f"no program with code {program_code!r}", EXIT_USAGE, as_json)
+    actor = User.objects.filter(username=username, is_active=True).first()
+    if actor is None:
+        raise _fail(f"no active user {username!r}", EXIT_USAGE, as_json)
+    return actor, program
+
+
+def _run_imports(sources, *, username, program_code, chunk_size, rejects, as_json) -> None:
+    from speciosa.clinical.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+    from speciosa.dataio.importer import import_source
+    from speciosa.dataio.sources import count_lines
+
+    actor, program = _actor_and_program(username, program_code, as_json)
+    results = []
+    try:
+        with make_progress() as progress:
+            for source in sources:
+                paths = getattr(source, "paths", None) or [getattr(source, "path", None)]
+                total = sum(count_lines(p) for p in paths if p is not None)
+                task = progress.add_task(f"import {source.name}", total=total or None)
+                result = import_source(
+                    actor=actor,
+                    program=program,
+                    source=source,
+                    chunk_size=chunk_size,
+                    rejects_path=rejects if rejects and len(sources) == 1 else None,
+                    progress=lambda n, task=task: progress.advance(task, n),
+                )
+                progress.update(task, total=progress.tasks[task].completed)
+                results.append(result.as_dict())
+    except (NotFound, PermissionDenied) as exc:
+        raise _fail(exc.message, EXIT_NOT_ALLOWED, as_json) from exc
+    except InvalidInput as exc:
+        raise _fail(exc.message, EXIT_USAGE, as_json) from exc
+    except DomainError as exc:
+        raise _fail(exc.message, EXIT_FAILED, as_json) from exc
+    rejected = sum(r["rejected"] for r in results)
+    if as_json:
+        print(json.dumps({"ok": not rejected, "results": results}, default=str))
+    else:
+        for r in results:
+            console.print(
+                f"{r['source']}: [green]{r['imported']} imported[/], "
+                f"{r['already_imported']} already imported, "
+                + (
+                    f"[red]{r['rejected']} rejected[/] -> {r['rejects_path']}"
+                    if r["rejected"]
+                    else "0 rejected"
+                )
+            )
+    raise typer.Exit(EXIT_FAILED if rejected else EXIT_OK)
+
+
+_PROGRAM = typer.Option(..., "--program", "-p", help="Program code the data belongs to")
+_USER = typer.Option(..., "--user", "-u", help="Username doing the import (audit, permissions)")
+_CHUNK = typer.Option(1000, min=1, max=100_000, help="Rows committed per transaction")
+_REJECTS = typer.Option(None, help="Rejects CSV path (default: <source>.rejects.csv)")
+_JSON = typer.Option(False, "--json", help="Print a JSON summary on stdout")
+
+
+@import_app.command("csv")
+def import_csv(
+    path: str = typer.Argument(..., help="A CSV file, or a folder of <table>.csv files"),
+    program: str = _PROGRAM,
+    user: str = _USER,
+    table: str = typer.Option(None, help="Target table (default: from the file name)"),
+    column: list[str] = typer.Option(  # noqa: B006 - typer needs a list default
+        [], "--map", help="Rename a source column: 'Patient ID=mrn' (repeatable)"
+    ),
+    chunk_size: int = _CHUNK,
+    rejects: str = _REJECTS,
+    as_json: bool = _JSON,
+) -> None:
+    """Import patients, episodes, substance use, diagnoses, medications or labs from CSV
+    (columns: docs/import.md). Re-running the same file resumes; nothing is duplicated."""
+    from pathlib import Path
+
+    setup_django()
+    from speciosa.clinical.errors import InvalidInput
+    from speciosa.dataio.sources import csv_sources
+
+    column_map = {}
+    for item in column:
+        src, sep, dst = item.partition("=")
+        if not sep:
+            raise _fail(f"--map {item!r}: expected 'source column=target column'", 2, as_json)
+        column_map[src.strip()] = dst.strip()
+    try:
+        sources = csv_sources(Path(path), table, column_map)
+    except InvalidInput as exc:
+        raise _fail(exc.message, EXIT_USAGE, as_json) from exc
+    _run_imports(
+        sources,
+        username=user,
+        program_code=program,
+        chunk_size=chunk_size,
+        rejects=Path(rejects) if rejects else None,
+        as_json=as_json,
+    )
 
 
 if __name__ == "__main__":

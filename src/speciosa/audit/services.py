@@ -113,3 +113,52 @@ def iter_chain_breaks(chain: str | None = None, batch: int = 2000) -> Iterator[C
             head = AuditChainHead.objects.filter(chain=name).first()
             if head and head.seq != expected_seq - 1:
                 yield ChainBreak(name, expected_seq, "rows missing at the end of the chain")
+
+
+@transaction.atomic
+def write_audit_many(
+    *, actor, action: AuditAction | str, objs, program, detail: dict | None = None
+) -> int:
+    """Append one audit row per object in one bulk insert (imports, bulk loads).
+
+    Same chain rules as ``write_audit``: the program's chain head is locked, rows get
+    consecutive ``seq`` numbers and each hash covers the previous one. Every object must
+    belong to ``program``. Returns the number of rows written.
+    """
+    objs = list(objs)
+    if not objs:
+        return 0
+    chain = program.code
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=chain)
+    at = timezone.now()
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    label, request_id = _actor_label(actor), current_request_id()
+    seq, prev_hash = head.seq, head.last_hash
+    events = []
+    for obj in objs:
+        seq += 1
+        is_patient = obj._meta.model_name == "patient"
+        event = AuditEvent(
+            chain=chain,
+            seq=seq,
+            at=at,
+            actor_id=actor_id,
+            actor_label=label,
+            program_id=program.pk,
+            patient_id=obj.pk if is_patient else getattr(obj, "patient_id", None),
+            action=str(action),
+            object_type=obj._meta.label,
+            object_id=str(getattr(obj, "uid", None) or obj.pk),
+            request_id=request_id,
+            detail=detail or {},
+            prev_hash=prev_hash,
+        )
+        event.hash = event.compute_hash()
+        prev_hash = event.hash
+        events.append(event)
+    from speciosa.dataio.bulk import insert_rows  # fast path shared with imports
+
+    insert_rows(AuditEvent, events)
+    head.seq, head.last_hash = seq, prev_hash
+    head.save(update_fields=["seq", "last_hash"])
+    return len(events)

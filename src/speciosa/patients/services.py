@@ -332,10 +332,7 @@ def update_medication(
 # --- labs -----------------------------------------------------------------------------
 
 
-@transaction.atomic
-def record_lab_result(*, actor, patient: Patient, analyte: str, **fields) -> LabResult:
-    require(actor, Action.RECORD_LAB, patient.program_id)
-    _reject_unknown(fields, LAB_FIELDS)
+def _check_lab(fields: dict[str, Any]) -> None:
     if fields.get("value") is None and not fields.get("result_text"):
         raise InvalidInput("value", "a numeric value or a result (positive/negative) is required")
     low, high = fields.get("ref_low"), fields.get("ref_high")
@@ -343,9 +340,48 @@ def record_lab_result(*, actor, patient: Patient, analyte: str, **fields) -> Lab
         raise InvalidInput("ref_low", "is above ref_high")
     if fields.get("collected_at") and fields["collected_at"] > timezone.now():
         raise InvalidInput("collected_at", "is in the future")
+
+
+@transaction.atomic
+def record_lab_result(*, actor, patient: Patient, analyte: str, **fields) -> LabResult:
+    require(actor, Action.RECORD_LAB, patient.program_id)
+    _reject_unknown(fields, LAB_FIELDS)
+    _check_lab(fields)
     lab = LabResult(
         program_id=patient.program_id, patient=patient, analyte=analyte.strip().upper(), **fields
     )
     _save_new(lab, actor=actor)
     _facts_changed(patient, actor, "lab")
     return lab
+
+
+# --- bulk paths (imports) -------------------------------------------------------------
+
+_FK_FIELDS = ["program", "patient", "created_by", "primary_clinician", "prescriber"]
+
+
+def check_new_record(obj) -> None:
+    """Run the create_* services' validation on an unsaved record, without saving it.
+
+    For bulk paths (``speciosa.dataio`` imports) that insert many rows at once instead of
+    calling one service per row: same rules, same ``InvalidInput`` errors. Normalises
+    like the services do (ICD-10 code, medication name, lab analyte). Does not check
+    permissions, uniqueness or foreign keys: the caller does those once per batch.
+    """
+    if isinstance(obj, Patient):
+        records.check_birth_date(obj.birth_date, timezone.localdate())
+    elif isinstance(obj, Episode):
+        records.check_episode_dates(obj.admitted_on, obj.discharged_on)
+    elif isinstance(obj, SubstanceUse):
+        _check_substance({name: getattr(obj, name) for name in SUBSTANCE_FIELDS})
+    elif isinstance(obj, Diagnosis):
+        obj.icd10_code = records.normalise_icd10(obj.icd10_code)
+    elif isinstance(obj, Medication):
+        obj.name = (obj.name or "").strip().lower()
+        if not obj.name:
+            raise InvalidInput("name", "is required")
+        _check_medication({"dose": obj.dose, "start_at": obj.start_at, "stop_at": obj.stop_at})
+    elif isinstance(obj, LabResult):
+        obj.analyte = (obj.analyte or "").strip().upper()
+        _check_lab({name: getattr(obj, name) for name in LAB_FIELDS})
+    _full_clean(obj, exclude=[f for f in _FK_FIELDS if hasattr(obj, f + "_id")])
