@@ -205,12 +205,26 @@ def audit_verify(
 
 
 @security_app.command("matrix")
-def security_matrix() -> None:
+def security_matrix(
+    write: str = typer.Option(None, help="Replace the table between the matrix markers here"),
+) -> None:
     """Print the role x action matrix as Markdown (docs/security.md embeds it)."""
     setup_django()
+    from pathlib import Path
+
     from speciosa.accounts.permissions import render_matrix_markdown
 
-    print(render_matrix_markdown(), end="")
+    table = render_matrix_markdown()
+    if write is None:
+        print(table, end="")
+        return
+    path = Path(write)
+    start, end = "<!-- matrix:start -->\n", "<!-- matrix:end -->"
+    text = path.read_text()
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    path.write_text(head + start + table + end + tail)
+    console.print(f"[green]✓[/] matrix written to {path}")
 
 
 @security_app.command("routes")

@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from speciosa.accounts.models import Program
+from speciosa.accounts.models import Program, Role
 from speciosa.accounts.route_rules import Side
 from speciosa.patients.models import Patient
-from tests.factories import add_medication, make_patient, make_program
+from speciosa.research.queries import active_consent
+from tests.factories import add_kratom_use, add_medication, make_patient, make_program, make_user
 
 
 class World:
@@ -48,12 +49,34 @@ class World:
         return {
             "program": self.programs[side].code,
             "patient_id": str(self.patients[side].uid),
+            "patient": str(self.patients[side].uid),
         }
 
     def leak_markers(self) -> list[str]:
         """Strings that must never appear in a response to a program-A caller."""
         other = self.patients[Side.OTHER]
         return [str(other.uid), other.family_name, other.mrn]
+
+
+def study_of(w: World, side: Side):
+    """An enrolling study in the side's program with the side's patient enrolled."""
+    from tests.research.conftest import create_study, enrol, open_study
+
+    program = w.programs[side]
+    director = make_user(program, Role.PROGRAM_DIRECTOR)
+    study = open_study(director, create_study(director, program, protocol_id=f"MX-{side}"))
+    add_kratom_use(w.patients[side])
+    enrolment = enrol(study, w.patients[side], make_user(program, Role.PRESCRIBER))
+    return study, enrolment
+
+
+def study_part(w: World, side: Side, part: str) -> Any:
+    study, enrolment = w.get("_study", side)
+    return {
+        "protocol_id": study.protocol_id,
+        "subject_id": enrolment.subject_id,
+        "consent_id": active_consent(study, w.patients[side]).uid,
+    }[part]
 
 
 PATH_PARAMS: dict[str, Callable[[World, Side], Any]] = {
@@ -64,4 +87,12 @@ PATH_PARAMS: dict[str, Callable[[World, Side], Any]] = {
     "resource_id": lambda w, side: w.patients[side].uid,
     "version_id": lambda w, side: 1,
     "path": lambda w, side: "NoSuchType/x/y",
+    "group_id": lambda w, side: w.programs[side].uid,
+    "job_id": lambda w, side: "00000000-0000-4000-8000-000000000000",
+    "filename": lambda w, side: "Patient.ndjson",
+    # research
+    "_study": study_of,
+    "protocol_id": lambda w, side: study_part(w, side, "protocol_id"),
+    "subject_id": lambda w, side: study_part(w, side, "subject_id"),
+    "consent_id": lambda w, side: study_part(w, side, "consent_id"),
 }

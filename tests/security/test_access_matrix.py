@@ -131,6 +131,17 @@ def api_requests(world: World, side: Side):
             yield key, url, method.upper(), body_for(operation, schema, overrides)
 
 
+def url_from_regex(regex: str, world: World, side: Side) -> str:
+    """``^Group/(?P<group_id>[A-Z]+)/\\$export$`` -> ``Group/<uuid>/$export`` (unnamed routes)."""
+    import re
+
+    url = re.sub(
+        r"\(\?P<(\w+)>[^()]*(?:\([^()]*\)[^()]*)*\)", lambda m: str(world.get(m[1], side)), regex
+    )
+    url = url.strip("^$").replace("/?", "/").replace("\\", "")
+    return "/fhir/" + url if not url.startswith("/") else url
+
+
 def page_url(pattern, namespace: str, world: World, side: Side) -> str | None:
     """The URL of a Django pattern with the side's objects as its parameters."""
     params = list(pattern.pattern.regex.groupindex)
@@ -143,7 +154,7 @@ def page_url(pattern, namespace: str, world: World, side: Side) -> str | None:
             )
     if not pattern.name:
         if params and not is_admin:
-            raise AssertionError(f"{pattern} has parameters but no name: name it")
+            return url_from_regex(str(pattern.pattern), world, side)
         return None
     kwargs = {
         name: ADMIN_PARAM_VALUES.get(name, "1") if is_admin else world.get(name, side)

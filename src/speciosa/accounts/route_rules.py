@@ -77,6 +77,39 @@ API_RULES: dict[str, RouteRule] = {
     ),
     "POST /api/patients/{patient_id}/diagnoses": RouteRule(G.CHART, A.RECORD_DIAGNOSIS),
     "POST /api/patients/{patient_id}/labs": RouteRule(G.CHART, A.RECORD_LAB),
+    # research (issue 8): studies are program objects; subjects appear by subject id only
+    "GET /api/research/studies": RouteRule(G.SIGNED_IN, note="studies of own programs"),
+    "GET /api/research/studies/{protocol_id}": RouteRule(G.PROGRAM, note="any member"),
+    "POST /api/research/studies/{protocol_id}/status": RouteRule(G.PROGRAM, A.MANAGE_STUDY),
+    "POST /api/research/studies/{protocol_id}/screenings": RouteRule(
+        G.CHART, A.VIEW_CHART, "patient named in body"
+    ),
+    "POST /api/research/studies/{protocol_id}/consents": RouteRule(G.CHART, A.MANAGE_CONSENT),
+    "POST /api/research/consents/{consent_id}/withdraw": RouteRule(G.CHART, A.MANAGE_CONSENT),
+    "POST /api/research/studies/{protocol_id}/enrolments": RouteRule(G.CHART, A.ENROL_SUBJECT),
+    "GET /api/research/studies/{protocol_id}/enrolments": RouteRule(
+        G.PROGRAM, A.VIEW_STUDY_DATA, "consented subjects only"
+    ),
+    "GET /api/research/studies/{protocol_id}/allocations": RouteRule(
+        G.PROGRAM, A.VIEW_STUDY_DATA, "allocated slots only"
+    ),
+    "GET /api/research/studies/{protocol_id}/subjects/{subject_id}/visits": RouteRule(
+        G.PROGRAM, A.VIEW_STUDY_DATA
+    ),
+    "GET /api/research/studies/{protocol_id}/subjects/{subject_id}/assessments": RouteRule(
+        G.PROGRAM, A.VIEW_STUDY_DATA
+    ),
+    "POST /api/research/studies/{protocol_id}/subjects/{subject_id}/assessments": RouteRule(
+        G.PROGRAM, A.RECORD_STUDY_DATA
+    ),
+    "POST /api/research/studies/{protocol_id}/subjects/{subject_id}/adverse-events": RouteRule(
+        G.PROGRAM, A.RECORD_STUDY_DATA
+    ),
+    "GET /api/research/studies/{protocol_id}/adverse-events": RouteRule(
+        G.PROGRAM, A.VIEW_STUDY_DATA
+    ),
+    "GET /api/research/studies/{protocol_id}/alerts": RouteRule(G.PROGRAM, A.VIEW_STUDY_DATA),
+    "GET /api/research/studies/{protocol_id}/consort": RouteRule(G.PROGRAM, A.VIEW_STUDY_DATA),
 }
 
 # Every Django URL pattern that is not a NinjaAPI operation: "/route/<conv:param>/".
@@ -94,6 +127,22 @@ PAGE_RULES: dict[str, RouteRule] = {
     "/fhir": RouteRule(G.SIGNED_IN, note="POST transaction/batch Bundle (GET is 405)"),
     "/fhir/": RouteRule(G.SIGNED_IN, note="POST transaction/batch Bundle (GET is 405)"),
     "/fhir/metadata": RouteRule(G.PUBLIC, note="CapabilityStatement, no data"),
+    "/fhir/$export": RouteRule(G.SIGNED_IN, A.VIEW_CHART, "Bulk export of own programs"),
+    "/fhir/Patient/$export": RouteRule(G.SIGNED_IN, A.VIEW_CHART, "Bulk export of own programs"),
+    "/fhir/^Group/(?P<group_id>[A-Za-z0-9\\-]{1,64})/\\$export$": RouteRule(
+        G.CHART, A.VIEW_CHART, "Group = a program the caller sees"
+    ),
+    "/fhir/$export-status/<str:job_id>": RouteRule(
+        G.SIGNED_IN,
+        note="the requester's own job only",
+        expect=lambda actor, side: Outcome.LOGIN if actor == PATIENT_LINK else Outcome.HIDE,
+    ),
+    "/fhir/^\\$export-file/(?P<job_id>[0-9a-f\\-]{36})/"
+    "(?P<filename>[A-Za-z]+\\.ndjson)$": RouteRule(
+        G.SIGNED_IN,
+        note="the requester's own job only",
+        expect=lambda actor, side: Outcome.LOGIN if actor == PATIENT_LINK else Outcome.HIDE,
+    ),
     "/fhir/^(?P<type_name>[A-Z][A-Za-z]+)/_search/?$": RouteRule(
         G.SIGNED_IN, A.VIEW_CHART, "POST search, scoped to own programs"
     ),
@@ -155,6 +204,8 @@ def expected_outcome(rule: RouteRule, actor: str, side: Side) -> Outcome:
     role = Role(actor)
     if rule.gate is Gate.CHART and role not in CLINICAL_ROLES:
         return Outcome.HIDE  # non-clinical roles do not see charts at all
+    if rule.action is None:
+        return Outcome.ALLOW  # any member of the program
     return Outcome.ALLOW if rule.action in actions_of(actor) else Outcome.FORBID
 
 
