@@ -12,17 +12,17 @@ CATALOG = load_catalog()
 REQUIRED = {
     "cows",
     "sows",
-    "ciwa-ar",
+    "ciwa_ar",
     "phq9",
     "gad7",
-    "asrs-screener",
-    "asrs-18",
+    "asrs_screener",
+    "asrs_18",
     "audit",
-    "audit-c",
+    "audit_c",
     "dast10",
     "kds",
-    "craving-nrs",
-    "cssrs-screener",
+    "craving_nrs",
+    "cssrs",
 }
 
 
@@ -33,7 +33,7 @@ def test_library_has_every_instrument_of_the_issue():
 @pytest.mark.parametrize("path", sorted(DATA_DIR.glob("*.json")), ids=lambda p: p.stem)
 def test_questionnaire_is_valid_fhir_r4(path):
     resource = Questionnaire.model_validate(json.loads(path.read_text()))
-    assert resource.id == path.stem
+    assert resource.id == path.stem.replace("_", "-")
 
 
 @pytest.mark.parametrize("instrument_id", sorted(CATALOG))
@@ -48,17 +48,17 @@ def test_every_scoring_file_cites_a_locatable_source(instrument_id):
     [
         ("cows", 11),
         ("sows", 16),
-        ("ciwa-ar", 10),
+        ("ciwa_ar", 10),
         ("phq9", 9),
         ("gad7", 7),
-        ("asrs-screener", 6),
-        ("asrs-18", 18),
+        ("asrs_screener", 6),
+        ("asrs_18", 18),
         ("audit", 10),
-        ("audit-c", 3),
+        ("audit_c", 3),
         ("dast10", 10),
-        ("ldq-kratom", 10),
-        ("craving-nrs", 1),
-        ("cssrs-screener", 7),
+        ("ldq_kratom", 10),
+        ("craving_nrs", 1),
+        ("cssrs", 7),
     ],
 )
 def test_scored_item_count_matches_the_source(instrument_id, items):
@@ -77,12 +77,12 @@ def test_restricted_wording_is_not_bundled(instrument_id):
 def test_restricted_instruments_are_the_expected_ones():
     not_bundled = {i for i, inst in CATALOG.items() if not inst.scoring.licence.wording_bundled}
     assert not_bundled == {
-        "asrs-screener",
-        "asrs-18",
-        "cssrs-screener",
+        "asrs_screener",
+        "asrs_18",
+        "cssrs",
         "kds",
         "sows",
-        "ldq-kratom",
+        "ldq_kratom",
     }
 
 

@@ -142,19 +142,19 @@ AUDIT_C_4 = {"audit-1": 2, "audit-2": 1, "audit-3": 1}
 
 
 def test_audit_c_4_is_positive_for_a_man():
-    assert score("audit-c", AUDIT_C_4, sex="male").is_positive is True
+    assert score("audit_c", AUDIT_C_4, sex="male").is_positive is True
 
 
 def test_audit_c_3_is_negative_for_a_man():
-    assert score("audit-c", AUDIT_C_3, sex="male").is_positive is False
+    assert score("audit_c", AUDIT_C_3, sex="male").is_positive is False
 
 
 def test_audit_c_3_is_positive_for_a_woman():
-    assert score("audit-c", AUDIT_C_3, sex="female").is_positive is True
+    assert score("audit_c", AUDIT_C_3, sex="female").is_positive is True
 
 
 def test_audit_c_unknown_sex_uses_the_lower_threshold_and_says_so():
-    result = score("audit-c", AUDIT_C_3, sex=None)
+    result = score("audit_c", AUDIT_C_3, sex=None)
     assert result.is_positive is True
     assert "review" in result.notes[0]
 
@@ -181,23 +181,23 @@ def test_audit_item_9_only_takes_0_2_or_4():
 def test_asrs_screener_four_shaded_answers_is_positive():
     answers = {"asrs-1": "sometimes", "asrs-2": "sometimes", "asrs-3": "sometimes"}
     answers |= {"asrs-4": "often", "asrs-5": "rarely", "asrs-6": "never"}
-    result = score("asrs-screener", answers)
+    result = score("asrs_screener", answers)
     assert (result.total, result.is_positive, result.band) == (4, True, "positive")
-    assert result.subscales == {"frequency_sum": 2 + 2 + 2 + 3 + 1}
+    assert result.subscales == {"part_a_positive": 4, "frequency_sum": 2 + 2 + 2 + 3 + 1}
 
 
 def test_asrs_items_4_to_6_need_often_to_count():
     answers = {f"asrs-{n}": "sometimes" for n in range(1, 7)}
-    result = score("asrs-screener", answers)
+    result = score("asrs_screener", answers)
     assert (result.total, result.is_positive) == (3, False)
 
 
-def test_asrs_18_screen_uses_the_part_a_shaded_count():
+def test_asrs_18_screen_uses_the_part_a_positive_count():
     answers = {f"asrs-{n}": 4 for n in range(1, 19)} | {"asrs-5": 0, "asrs-6": 0, "asrs-4": 0}
-    result = score("asrs-18", answers)
-    assert result.subscales["part_a_shaded"] == 3
+    result = score("asrs_18", answers)
+    assert result.subscales["part_a_positive"] == 3
     assert result.is_positive is False
-    assert result.subscales["part_b_shaded"] == 12
+    assert result.subscales["part_b_positive"] == 12
 
 
 # --- DAST-10 (Skinner 1982; item 3 reversed) ------------------------------------------
@@ -225,14 +225,14 @@ def test_dast10_does_not_accept_numbers_for_yes_no():
 
 def test_ciwa_19_is_severe_and_critical():
     answers = {f"ciwa-{n}": 2 for n in range(1, 11)} | {"ciwa-1": 3}
-    result = score("ciwa-ar", answers)
+    result = score("ciwa_ar", answers)
     assert (result.total, result.band) == (21, "severe")
     assert "ciwa-total-severe" in [f.rule_id for f in result.critical]
 
 
 def test_ciwa_visual_hallucinations_flag_the_item():
     answers = {f"ciwa-{n}": 0 for n in range(1, 11)} | {"ciwa-8": 4}
-    result = score("ciwa-ar", answers)
+    result = score("ciwa_ar", answers)
     assert result.band == "mild"
     assert result.critical_items == ("ciwa-8",)
 
@@ -240,7 +240,7 @@ def test_ciwa_visual_hallucinations_flag_the_item():
 def test_ciwa_orientation_above_4_is_out_of_range():
     answers = {f"ciwa-{n}": 0 for n in range(1, 11)} | {"ciwa-10": 5}
     with pytest.raises(InvalidAnswer, match="ciwa-10"):
-        score("ciwa-ar", answers)
+        score("ciwa_ar", answers)
 
 
 # --- C-SSRS screener (Lighthouse triage) ----------------------------------------------
@@ -252,62 +252,62 @@ def cssrs(**yes: bool) -> dict:
 
 
 def test_cssrs_wish_to_be_dead_only_is_low_risk():
-    result = score("cssrs-screener", cssrs(cssrs_1=True))
+    result = score("cssrs", cssrs(cssrs_1=True))
     assert (result.band, result.total, result.is_critical) == ("low", 1, False)
 
 
 def test_cssrs_method_is_moderate_and_critical():
     answers = cssrs(cssrs_1=True, cssrs_2=True, cssrs_3=True, cssrs_4=False, cssrs_5=False)
-    result = score("cssrs-screener", answers)
+    result = score("cssrs", answers)
     assert (result.band, result.total) == ("moderate", 3)
     assert result.critical_items == ("cssrs-3",)
 
 
 def test_cssrs_intent_is_high_risk():
     answers = cssrs(cssrs_2=True, cssrs_3=False, cssrs_4=True, cssrs_5=False)
-    assert score("cssrs-screener", answers).band == "high"
+    assert score("cssrs", answers).band == "high"
 
 
 def test_cssrs_old_behaviour_is_moderate_recent_is_high():
-    old = score("cssrs-screener", cssrs(cssrs_6=True, cssrs_6a=False))
-    recent = score("cssrs-screener", cssrs(cssrs_6=True, cssrs_6a=True))
+    old = score("cssrs", cssrs(cssrs_6=True, cssrs_6a=False))
+    recent = score("cssrs", cssrs(cssrs_6=True, cssrs_6a=True))
     assert (old.band, recent.band) == ("moderate", "high")
     assert "cssrs-6a" in recent.critical_items
 
 
 def test_cssrs_no_endorsement_is_no_risk():
-    result = score("cssrs-screener", cssrs())
+    result = score("cssrs", cssrs())
     assert (result.band, result.total, result.is_positive) == ("none", 0, False)
 
 
 def test_cssrs_item_3_is_not_asked_when_item_2_is_no():
     with pytest.raises(InvalidAnswer) as exc:
-        score("cssrs-screener", cssrs(cssrs_3=True))
+        score("cssrs", cssrs(cssrs_3=True))
     assert exc.value.item_id == "cssrs-3"
 
 
 def test_cssrs_item_3_is_required_when_item_2_is_yes():
     with pytest.raises(InvalidAnswer) as exc:
-        score("cssrs-screener", cssrs(cssrs_2=True))
+        score("cssrs", cssrs(cssrs_2=True))
     assert exc.value.item_id == "cssrs-3"
 
 
 def test_cssrs_accepts_booleans_for_yes_no():
     answers = {"cssrs-1": True, "cssrs-2": False, "cssrs-6": False}
-    assert score("cssrs-screener", answers).band == "low"
+    assert score("cssrs", answers).band == "low"
 
 
 # --- craving NRS, SOWS, LDQ, KDS ------------------------------------------------------
 
 
 def test_craving_nrs_scores_the_rating():
-    result = score("craving-nrs", {"craving-1": 7, "craving-substance": "kratom"})
+    result = score("craving_nrs", {"craving-1": 7, "craving-substance": "kratom"})
     assert (result.total, result.band) == (7, None)
 
 
 def test_craving_nrs_rejects_11():
     with pytest.raises(InvalidAnswer, match="0 to 10"):
-        score("craving-nrs", {"craving-1": 11})
+        score("craving_nrs", {"craving-1": 11})
 
 
 def test_sows_urge_to_use_is_reported_separately():
@@ -318,7 +318,7 @@ def test_sows_urge_to_use_is_reported_separately():
 
 def test_ldq_sums_ten_items_to_30():
     answers = {f"ldq-{n}": "nearly-always" for n in range(1, 11)}
-    assert score("ldq-kratom", answers).total == 30
+    assert score("ldq_kratom", answers).total == 30
 
 
 def test_kds_cannot_be_scored_until_a_program_supplies_it():
@@ -384,7 +384,7 @@ def test_gad7_rise_of_4_is_reliable_deterioration():
 
 
 def test_ldq_jacobson_truax_with_a_reference_sd():
-    change = reliable_change("ldq-kratom", 20, 15, sd=6.0)
+    change = reliable_change("ldq_kratom", 20, 15, sd=6.0)
     # S_diff = sqrt(2) * 6 * sqrt(1 - 0.95) = 1.897; RCI = -5 / 1.897 = -2.64
     assert change.method == "jacobson_truax"
     assert change.rci == pytest.approx(-2.635, abs=0.01)
@@ -392,7 +392,7 @@ def test_ldq_jacobson_truax_with_a_reference_sd():
 
 
 def test_ldq_without_an_sd_has_no_reliable_change():
-    change = reliable_change("ldq-kratom", 20, 10)
+    change = reliable_change("ldq_kratom", 20, 10)
     assert change.method == "unavailable"
     assert not change.is_reliable_improvement
 
@@ -404,6 +404,6 @@ def test_reliable_change_accepts_scores():
 
 
 def test_reference_path_agrees_on_a_worked_example():
-    inst = get_instrument("asrs-18")
+    inst = get_instrument("asrs_18")
     answers = {f"asrs-{n}": n % 5 for n in range(1, 19)}
     assert score(inst, answers) == score_reference(inst, answers)

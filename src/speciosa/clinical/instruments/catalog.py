@@ -169,9 +169,14 @@ def _build_item(raw: dict[str, Any]) -> Item:
     return Item(**common, options=options, lookup=lookup, codes=codes, is_yes_no=is_yes_no)
 
 
+def fhir_id(instrument_id: str) -> str:
+    """The Questionnaire.id of an instrument (FHIR ids allow [A-Za-z0-9.-], no '_')."""
+    return instrument_id.replace("_", "-")
+
+
 def build_instrument(questionnaire: dict[str, Any], scoring: InstrumentScoring) -> Instrument:
-    if questionnaire.get("id") != scoring.id:
-        raise ValueError(f"questionnaire id {questionnaire.get('id')} != scoring id {scoring.id}")
+    if questionnaire.get("id") != fhir_id(scoring.id):
+        raise ValueError(f"questionnaire id {questionnaire.get('id')} != {fhir_id(scoring.id)}")
     items = {raw["linkId"]: _build_item(raw) for raw in questionnaire.get("item", ())}
     referenced: set[str] = set(scoring.total.items or ()) | set(scoring.total.thresholds or ())
     for sub in scoring.subscales:
