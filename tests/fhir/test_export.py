@@ -164,3 +164,10 @@ def test_export_streams_in_chunks(fhir, program, monkeypatch):
     assert manifest["output"][0]["count"] == 5
     assert seen == sorted(seen)
     assert ExportJob.objects.get().written == 5
+
+
+def test_export_lines_equal_the_api_read(fhir, charted_patient):
+    """The export fast path (named-tuple rows) maps exactly like a model read."""
+    manifest = finished_manifest(fhir, "/fhir/$export?_type=Observation")
+    for line in ndjson(fhir, manifest["output"][0]["url"]):
+        assert line == fhir.get(f"/fhir/Observation/{line['id']}").json_body

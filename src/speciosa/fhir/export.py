@@ -7,6 +7,7 @@ whatever the number of rows. ``_since`` keeps rows changed at or after that inst
 
 import logging
 import shutil
+from collections import namedtuple
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,9 @@ def iter_source(
     qs = source.queryset(program_ids)
     if since is not None:
         qs = qs.filter(**{f"{source.updated_field}__gte": since})
+    if source.export_fields:
+        yield from _iter_rows(qs, source.export_fields, chunk)
+        return
     last_pk = 0
     while True:
         rows = list(qs.filter(pk__gt=last_pk).order_by("pk")[:chunk])
@@ -49,6 +53,21 @@ def iter_source(
             return
         yield from rows
         last_pk = rows[-1].pk
+
+
+def _iter_rows(qs, fields: tuple[str, ...], chunk: int) -> Iterator[Any]:
+    """Named-tuple rows of ``fields`` (plus pk): a fifth of a model instance's cost."""
+    row_type = namedtuple("ExportRow", ["pk", *(f.replace("__", "_") for f in fields)])  # type: ignore[misc]
+    make = row_type._make
+    qs = qs.select_related(None).values_list("pk", *fields)
+    last_pk = 0
+    while True:
+        rows = list(qs.filter(pk__gt=last_pk).order_by("pk")[:chunk])
+        if not rows:
+            return
+        for row in rows:
+            yield make(row)
+        last_pk = rows[-1][0]
 
 
 def write_type(path: Path, type_name: str, program_ids: list[int], since=None, on_chunk=None):

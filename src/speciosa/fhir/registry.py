@@ -34,6 +34,10 @@ class Source:
     base: Callable[[frozenset[int]], QuerySet] | None = None
     id_field: str = "uid"
     updated_field: str = "updated_at"
+    # Columns for the bulk-export fast path: rows come back as named tuples (no model
+    # instances) and ``to_fhir`` must read only these names ("patient__uid" arrives as
+    # ``patient_uid``). Empty: export instantiates models like every other path.
+    export_fields: tuple[str, ...] = ()
 
     def queryset(self, program_ids: Iterable[int]) -> QuerySet:
         if self.base is not None:

@@ -1,5 +1,6 @@
 """Helpers shared by the mapping modules: references, meta, dates, labels."""
 
+from datetime import UTC as UTC_TZ
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -37,6 +38,8 @@ def ext(name: str) -> str:
 def instant(value: datetime | None) -> str | None:
     if value is None:
         return None
+    if value.tzinfo is UTC_TZ:  # what the database returns: skip the conversion (hot path)
+        return value.isoformat().replace("+00:00", "Z")
     if timezone.is_naive(value):
         value = timezone.make_aware(value, timezone.UTC)
     return value.astimezone(timezone.UTC).isoformat().replace("+00:00", "Z")
@@ -44,6 +47,12 @@ def instant(value: datetime | None) -> str | None:
 
 def day(value: date | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def patient_ref(obj: Any) -> dict[str, str]:
+    """Reference to the record's patient: from an export row (``patient_uid``) or a model."""
+    uid = getattr(obj, "patient_uid", None) or obj.patient.uid
+    return {"reference": f"Patient/{uid}"}
 
 
 def ref(resource_type: str, uid: Any, display: str = "") -> dict[str, str]:
@@ -83,9 +92,10 @@ def prune(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def number(value: Any) -> float | int:
+    """JSON number for a Decimal: an int when whole (12, not 12.00), else a float."""
     if isinstance(value, Decimal):
-        normal = value.normalize()
-        return int(normal) if normal == normal.to_integral_value() else float(normal)
+        whole = int(value)
+        return whole if whole == value else float(value)
     return value
 
 

@@ -32,10 +32,10 @@ from speciosa.fhir.mapping.common import (
     invalid,
     meta,
     number,
+    patient_ref,
     prune,
     read_datetime,
     read_decimal,
-    ref,
 )
 from speciosa.fhir.mapping.subject import patient_for_write
 from speciosa.fhir.outcome import FhirError
@@ -70,7 +70,27 @@ def analyte_for_loinc(code: str) -> str | None:
 # --- labs -----------------------------------------------------------------------------
 
 
-def lab_to_fhir(lab: LabResult) -> dict[str, Any]:
+LAB_EXPORT_FIELDS = (
+    "uid",
+    "version",
+    "updated_at",
+    "patient__uid",
+    "analyte",
+    "loinc",
+    "specimen",
+    "value",
+    "result_text",
+    "unit",
+    "ref_low",
+    "ref_high",
+    "cutoff",
+    "method",
+    "collected_at",
+)
+
+
+def lab_to_fhir(lab: Any) -> dict[str, Any]:
+    """Reads only LAB_EXPORT_FIELDS (export rows and model instances both work)."""
     codings = []
     loinc = lab.loinc or loinc_for_analyte().get(lab.analyte, ("", ""))[0]
     if loinc:
@@ -106,7 +126,7 @@ def lab_to_fhir(lab: LabResult) -> dict[str, Any]:
             "status": "final",
             "category": LABORATORY,
             "code": {"coding": codings, "text": lab.analyte},
-            "subject": ref("Patient", lab.patient.uid),
+            "subject": patient_ref(lab),
             "effectiveDateTime": instant(lab.collected_at),
             "issued": instant(lab.updated_at),
             **value,
@@ -168,75 +188,125 @@ def lab_code_filter(value: str) -> Q:
 # --- substance use --------------------------------------------------------------------
 
 
-def _component(code: str, **value: Any) -> dict[str, Any]:
-    return {"code": concept(SUBSTANCE_USE.url, code, SUBSTANCE_USE.display(code)), **value}
+def _component_code(code: str) -> dict[str, Any]:
+    return concept(SUBSTANCE_USE.url, code, SUBSTANCE_USE.display(code))
 
 
-def _quantity(value: Any, unit: str, ucum: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {"value": number(value), "unit": unit}
+# Built once: every substance-use observation shares these codes (export hot path).
+COMPONENT_CODE = {
+    name: _component_code(name)
+    for name in (
+        "kratom-form",
+        "grams-per-day",
+        "doses-per-day",
+        "years-of-use",
+        "amount",
+        "route",
+        "frequency",
+        "last-use",
+        "source-vendor",
+    )
+}
+OBSERVATION_CODE = {f"{s.value}-use": _component_code(f"{s.value}-use") for s in Substance}
+STATUS_VALUE = {
+    True: concept(USE_STATUS.url, "current", USE_STATUS.display("current")),
+    False: concept(USE_STATUS.url, "former", USE_STATUS.display("former")),
+}
+KRATOM_FORM_VALUE = {
+    c.code: concept(KRATOM_FORM.url, c.code, c.display) for c in KRATOM_FORM.concepts
+}
+ROUTE_VALUE = {c.code: concept(ROUTE.url, c.code, c.display) for c in ROUTE.concepts}
+UCUM_UNITS = {"g/d": "g/d", "doses/d": "{#}/d", "a": "a"}
+
+
+def _quantity(value: Any, unit: str) -> dict[str, Any]:
+    out: dict[str, Any] = {"value": number(value)}
+    if unit:
+        out["unit"] = unit
+    ucum = UCUM_UNITS.get(unit)
     if ucum:
-        out.update(system=UCUM, code=ucum)
+        out["system"] = UCUM
+        out["code"] = ucum
     return out
 
 
-def substance_to_fhir(use: SubstanceUse) -> dict[str, Any]:
-    code = f"{use.substance}-use"
+SUBSTANCE_EXPORT_FIELDS = (
+    "uid",
+    "version",
+    "created_at",
+    "updated_at",
+    "patient__uid",
+    "substance",
+    "is_current",
+    "last_use_at",
+    "kratom_form",
+    "grams_per_day",
+    "doses_per_day",
+    "years_of_use",
+    "source_vendor",
+    "amount",
+    "unit",
+    "route",
+    "frequency",
+    "notes",
+)
+
+
+def substance_to_fhir(use: Any) -> dict[str, Any]:
+    """Reads only SUBSTANCE_EXPORT_FIELDS, so export rows and model instances both work."""
+    code = COMPONENT_CODE
     components = []
     if use.kratom_form:
         components.append(
-            _component(
-                "kratom-form",
-                valueCodeableConcept=concept(
-                    KRATOM_FORM.url, use.kratom_form, KRATOM_FORM.display(use.kratom_form)
-                ),
-            )
+            {
+                "code": code["kratom-form"],
+                "valueCodeableConcept": KRATOM_FORM_VALUE[use.kratom_form],
+            }
         )
     if use.grams_per_day is not None:
         components.append(
-            _component("grams-per-day", valueQuantity=_quantity(use.grams_per_day, "g/d", "g/d"))
+            {"code": code["grams-per-day"], "valueQuantity": _quantity(use.grams_per_day, "g/d")}
         )
     if use.doses_per_day is not None:
         components.append(
-            _component(
-                "doses-per-day", valueQuantity=_quantity(use.doses_per_day, "doses/d", "{#}/d")
-            )
+            {
+                "code": code["doses-per-day"],
+                "valueQuantity": _quantity(use.doses_per_day, "doses/d"),
+            }
         )
     if use.years_of_use is not None:
         components.append(
-            _component("years-of-use", valueQuantity=_quantity(use.years_of_use, "a", "a"))
+            {"code": code["years-of-use"], "valueQuantity": _quantity(use.years_of_use, "a")}
         )
     if use.amount is not None:
-        components.append(_component("amount", valueQuantity=_quantity(use.amount, use.unit)))
-    if use.route:
         components.append(
-            _component(
-                "route",
-                valueCodeableConcept=concept(ROUTE.url, use.route, ROUTE.display(use.route)),
-            )
+            {"code": code["amount"], "valueQuantity": _quantity(use.amount, use.unit)}
         )
+    if use.route:
+        components.append({"code": code["route"], "valueCodeableConcept": ROUTE_VALUE[use.route]})
     if use.frequency:
-        components.append(_component("frequency", valueString=use.frequency))
+        components.append({"code": code["frequency"], "valueString": use.frequency})
     if use.last_use_at:
-        components.append(_component("last-use", valueDateTime=instant(use.last_use_at)))
+        components.append({"code": code["last-use"], "valueDateTime": instant(use.last_use_at)})
     if use.source_vendor:
-        components.append(_component("source-vendor", valueString=use.source_vendor))
-    status = "current" if use.is_current else "former"
-    return prune(
-        {
-            "resourceType": "Observation",
-            "id": str(use.uid),
-            "meta": meta(use, part2=True),
-            "status": "final",
-            "category": SOCIAL_HISTORY,
-            "code": concept(SUBSTANCE_USE.url, code, SUBSTANCE_USE.display(code)),
-            "subject": ref("Patient", use.patient.uid),
-            "effectiveDateTime": instant(use.created_at),
-            "issued": instant(use.updated_at),
-            "valueCodeableConcept": concept(USE_STATUS.url, status, USE_STATUS.display(status)),
-            "note": [{"text": use.notes}] if use.notes else [],
-            "component": components,
-        }
-    )
+        components.append({"code": code["source-vendor"], "valueString": use.source_vendor})
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "id": str(use.uid),
+        "meta": meta(use, part2=True),
+        "status": "final",
+        "category": SOCIAL_HISTORY,
+        "code": OBSERVATION_CODE[f"{use.substance}-use"],
+        "subject": patient_ref(use),
+        "effectiveDateTime": instant(use.created_at),
+        "issued": instant(use.updated_at),
+        "valueCodeableConcept": STATUS_VALUE[bool(use.is_current)],
+    }
+    if use.notes:
+        resource["note"] = [{"text": use.notes}]
+    if components:
+        resource["component"] = components
+    return resource
 
 
 def substance_fields(resource: dict[str, Any]) -> dict[str, Any]:
@@ -348,6 +418,7 @@ LAB_SOURCE = Source(
     model=LabResult,
     to_fhir=lab_to_fhir,
     select_related=("patient",),
+    export_fields=LAB_EXPORT_FIELDS,
     filters={
         "code": lab_code_filter,
         "category": category_filter("laboratory"),
@@ -360,6 +431,7 @@ SUBSTANCE_SOURCE = Source(
     model=SubstanceUse,
     to_fhir=substance_to_fhir,
     select_related=("patient",),
+    export_fields=SUBSTANCE_EXPORT_FIELDS,
     filters={
         "code": substance_code_filter,
         "category": category_filter("social-history"),
