@@ -436,5 +436,14 @@ def import_csv(
     )
 
 
+def _add_app_commands() -> None:
+    # app sub-commands live with their app; imported last to avoid an import cycle
+    from speciosa.research.cli import research_app
+
+    app.add_typer(research_app, name="research")
+
+
+_add_app_commands()
+
 if __name__ == "__main__":
     app()

@@ -97,6 +97,8 @@ class MixedModelResult:
     slope_by_arm: dict[str, float]  # estimated change per week in each arm
     interaction_term: str  # the arm x week term that tests a difference in slopes
     means: dict[str, dict[float, float]] = field(default_factory=dict)  # arm -> week -> mean
+    random_effects: str = ""  # "intercept + slope" or "intercept" (fallback)
+    notes: tuple[str, ...] = ()  # optimiser warnings worth showing with the result
 
     @property
     def slope_difference(self) -> tuple[float, float, float, float, float]:
@@ -136,6 +138,8 @@ def fit_mixed_model(
     formula = f"value ~ C(arm, Treatment(reference={reference_arm!r})) * week"
     fitted = None
     converged = False
+    notes: list[str] = []
+    random_effects = ""
     for re_formula in ("~week", "1"):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -144,11 +148,12 @@ def fit_mixed_model(
                 candidate = model.fit(reml=True, method=["lbfgs", "powell"])
             except (ValueError, ArithmeticError, np.linalg.LinAlgError):
                 continue
-        ok = bool(getattr(candidate, "converged", False)) and not any(
-            issubclass(w.category, ConvergenceWarning) for w in caught
-        )
+        messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+        # "MLE on the boundary" = a variance component estimated at zero: a valid fit
+        ok = bool(getattr(candidate, "converged", False)) and all("boundary" in m for m in messages)
         if fitted is None or ok:
-            fitted, converged = candidate, ok
+            fitted, converged, notes = candidate, ok, messages
+            random_effects = "intercept + slope" if re_formula == "~week" else "intercept"
         if ok:
             break
     if fitted is None:
@@ -178,6 +183,8 @@ def fit_mixed_model(
         slope_by_arm={reference_arm: base_slope, other: base_slope + effects[interaction][0]},
         interaction_term=interaction,
         means=means,
+        random_effects=random_effects,
+        notes=tuple(notes),
     )
 
 
