@@ -11,7 +11,7 @@ from speciosa.research.models import Study
 @pytest.fixture(scope="module")
 def demo_study(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        generate_demo_program(patients=30, seed=7)
+        generate_demo_program(patients=60, seed=7)  # the `make demo` size
         yield Study.objects.get(protocol_id="KRATOM-BUP-01")
         # module-scoped data: remove it so other modules start clean
         from django.core.management import call_command

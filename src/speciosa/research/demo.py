@@ -185,7 +185,9 @@ def _adverse_events(study, enrolments: list[Enrolment], prescriber, now: datetim
         )
 
 
-REFERRALS = 40  # people referred to the study from outside the program's caseload
+# people referred to the study from outside the program's caseload (fewer for the small
+# demo programs that tests build, to keep them quick)
+REFERRALS, REFERRALS_SMALL = 40, 8
 
 
 def _record_pregnancy_tests(patients: list[Patient], prescriber, rng: Random) -> None:
@@ -204,7 +206,8 @@ def _add_referrals(ctx, prescriber, rng: Random, now: datetime) -> list[Patient]
     from speciosa.demo.generate import FAMILY, GIVEN
 
     referred = []
-    for n in range(1, REFERRALS + 1):
+    count = REFERRALS if len(ctx.patient_ids) >= 50 else REFERRALS_SMALL
+    for n in range(1, count + 1):
         patient = patient_services.create_patient(
             actor=prescriber,
             program=ctx.program,
