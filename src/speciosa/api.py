@@ -91,6 +91,7 @@ def build_api() -> NinjaAPI:
     from speciosa.outcomes.api import router as outcomes_router
     from speciosa.patients.api import router as patients_router
     from speciosa.plans.api import router as plans_router
+    from speciosa.privacy.api import router as privacy_router
     from speciosa.research.api import router as research_router
     from speciosa.safety.api import router as safety_router
 
@@ -101,6 +102,7 @@ def build_api() -> NinjaAPI:
     api.add_router("/research", research_router)
     api.add_router("/data", dataio_router)
     api.add_router("/outcomes", outcomes_router)
+    api.add_router("/privacy", privacy_router)
     return api
 
 

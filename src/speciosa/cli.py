@@ -24,6 +24,8 @@ app = typer.Typer(
 )
 audit_app = typer.Typer(help="Audit trail tools.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
+privacy_app = typer.Typer(help="42 CFR Part 2: disclosures and consents.", no_args_is_help=True)
+app.add_typer(privacy_app, name="privacy")
 security_app = typer.Typer(
     help="Access rules: role matrix and route registry.", no_args_is_help=True
 )
@@ -202,6 +204,91 @@ def audit_verify(
     else:
         console.print(f"[green]✓[/] audit trail intact ({checked} rows)")
     raise typer.Exit(0 if not breaks else 1)
+
+
+@audit_app.command("break-glass")
+def audit_break_glass(
+    days: int = typer.Option(30, min=1, max=3650, help="Look back this many days"),
+    program: str = typer.Option(None, help="Only this program (code)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Break-the-glass grants (who, which patient, why, until when, chart reads)."""
+    setup_django()
+    from speciosa.accounts.models import Program
+    from speciosa.privacy.queries import break_glass_report
+
+    programs = Program.objects.all() if program is None else Program.objects.filter(code=program)
+    rows = break_glass_report(list(programs.values_list("pk", flat=True)), days=days)
+    if as_json:
+        print(json.dumps({"grants": rows}, default=str))
+        return
+    if not rows:
+        console.print(f"No break-the-glass access in the last {days} days.")
+    for r in rows:
+        state = "[bold red]ACTIVE[/]" if r["is_active"] else "ended"
+        console.print(
+            f"[bold yellow]BREAK-GLASS[/] {r['granted_at']:%Y-%m-%d %H:%M} {r['user']} → "
+            f"{r['program']}/{r['mrn']} until {r['expires_at']:%H:%M} ({state}), "
+            f"{r['chart_reads']} chart reads. Reason: {r['reason']}"
+        )
+
+
+@privacy_app.command("disclosures")
+def privacy_disclosures(
+    patient: str = typer.Option(..., help="Patient id (uuid) or MRN"),
+    program: str = typer.Option(None, help="Program code (needed with an MRN)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Accounting of disclosures for one patient (42 CFR 2.25): to whom, when, why, what."""
+    setup_django()
+    import uuid as uuid_mod
+
+    from speciosa.audit.models import AuditAction
+    from speciosa.audit.services import write_audit
+    from speciosa.clinical.privacy.part2 import accounting_lookback_days
+    from speciosa.patients.models import Patient
+    from speciosa.privacy.queries import accounting_of_disclosures
+
+    try:
+        found = Patient.objects.filter(uid=uuid_mod.UUID(patient))
+    except ValueError:
+        found = Patient.objects.filter(mrn=patient)
+        if program:
+            found = found.filter(program__code=program)
+    matches = list(found.select_related("program")[:2])
+    if len(matches) != 1:
+        console.print("[red]No single patient matches; give the uuid or --program with the MRN")
+        raise typer.Exit(2)
+    chosen = matches[0]
+    rows = [
+        {
+            "disclosed_at": d.disclosed_at.isoformat(),
+            "recipient": d.recipient,
+            "purpose": d.purpose,
+            "categories": d.categories,
+            "channel": d.channel,
+            "consent": str(d.consent.uid),
+            "disclosed_by": d.disclosed_by.username if d.disclosed_by else "system",
+            "description": d.description,
+        }
+        for d in accounting_of_disclosures(chosen)
+    ]
+    # producing the accounting reads the patient's record: audit it like a chart read
+    write_audit(
+        actor=None, action=AuditAction.READ, obj=chosen, object_type="accounting_of_disclosures"
+    )
+    if as_json:
+        print(json.dumps({"patient": str(chosen.uid), "disclosures": rows}))
+        return
+    console.print(
+        f"Accounting of disclosures for {chosen.program.code}/{chosen.mrn} "
+        f"(last {accounting_lookback_days()} days): {len(rows)}"
+    )
+    for r in rows:
+        console.print(
+            f"{r['disclosed_at'][:16]}  {r['recipient']}  {r['purpose']}  "
+            f"{', '.join(r['categories'])}  via {r['channel']} by {r['disclosed_by']}"
+        )
 
 
 @security_app.command("matrix")

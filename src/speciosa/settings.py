@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "speciosa.outcomes",
     "speciosa.selfreport",
     "speciosa.web",
+    "speciosa.privacy",
 ]
 
 MIDDLEWARE = [
@@ -236,6 +237,12 @@ TASKS = {
 
 # Bulk Data $export NDJSON files (fhir app); one sub-folder per export job.
 SPECIOSA_EXPORT_DIR = Path(env_str("SPECIOSA_EXPORT_DIR", str(DATA_DIR / "exports")))
+
+# Break-the-glass: read access to a patient outside one's programs, with a mandatory
+# reason, for a limited time; every grant and every read is audited (docs/security.md).
+SPECIOSA_BREAK_GLASS_ENABLED = env_bool("SPECIOSA_BREAK_GLASS_ENABLED", True)
+SPECIOSA_BREAK_GLASS_MINUTES = env_int("SPECIOSA_BREAK_GLASS_MINUTES", 60)
+SPECIOSA_BREAK_GLASS_MIN_REASON = env_int("SPECIOSA_BREAK_GLASS_MIN_REASON", 20)
 
 # Folder a program may supply with licensed instrument wording we cannot redistribute.
 SPECIOSA_INSTRUMENT_DIR = env_str("SPECIOSA_INSTRUMENT_DIR", "")

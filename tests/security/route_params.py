@@ -37,11 +37,12 @@ class World:
         }
         self._cache: dict[tuple[str, Side], Any] = {}
 
-    def get(self, name: str, side: Side) -> Any:
-        """A value for path parameter ``name`` on ``side`` (built once)."""
-        key = (name, side)
+    def get(self, name: str, side: Side, path: str = "") -> Any:
+        """A value for path parameter ``name`` of ``path`` on ``side`` (built once)."""
+        factory_key = factory_for(name, path)
+        key = (factory_key, side)
         if key not in self._cache:
-            self._cache[key] = PATH_PARAMS[name](self, side)
+            self._cache[key] = PATH_PARAMS[factory_key](self, side)
         return self._cache[key]
 
     def body_overrides(self, side: Side) -> dict[str, Any]:
@@ -56,6 +57,38 @@ class World:
         """Strings that must never appear in a response to a program-A caller."""
         other = self.patients[Side.OTHER]
         return [str(other.uid), other.family_name, other.mrn]
+
+
+def factory_for(name: str, path: str) -> str:
+    """``"/api/privacy/:consent_id"`` wins over ``"consent_id"`` for paths under it."""
+    for key in PATH_PARAMS:
+        prefix, _, param = key.rpartition(":")
+        if prefix and param == name and path.startswith(prefix):
+            return key
+    return name
+
+
+def has_factory(name: str, path: str) -> bool:
+    return factory_for(name, path) in PATH_PARAMS
+
+
+def part2_consent(w: World, side: Side):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from speciosa.privacy.models import Part2Consent
+
+    return Part2Consent.objects.create(
+        program=w.programs[side],
+        patient=w.patients[side],
+        recipient="County Drug Court",
+        purposes=["treatment"],
+        categories=["demographics"],
+        expires_at=timezone.now() + timedelta(days=30),
+        signed_at=timezone.now(),
+        signature_name="Patient",
+    ).uid
 
 
 def study_of(w: World, side: Side):
@@ -95,4 +128,6 @@ PATH_PARAMS: dict[str, Callable[[World, Side], Any]] = {
     "protocol_id": lambda w, side: study_part(w, side, "protocol_id"),
     "subject_id": lambda w, side: study_part(w, side, "subject_id"),
     "consent_id": lambda w, side: study_part(w, side, "consent_id"),
+    # privacy
+    "/api/privacy/:consent_id": part2_consent,
 }

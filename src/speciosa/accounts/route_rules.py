@@ -53,6 +53,13 @@ class RouteRule:
     expect: Callable[[str, Side], Outcome] | None = None
 
 
+def _by_action(actor: str, action: Action) -> Outcome:
+    """Program-independent routes: signed-in callers whose role holds ``action`` pass."""
+    if actor == PATIENT_LINK:
+        return Outcome.LOGIN
+    return Outcome.ALLOW if action in actions_of(actor) else Outcome.FORBID
+
+
 def always(outcome: Outcome) -> Callable[[str, Side], Outcome]:
     """A rule whose answer is the same for every caller (e.g. a route that is always 404)."""
     return lambda actor, side: outcome
@@ -110,6 +117,26 @@ API_RULES: dict[str, RouteRule] = {
     ),
     "GET /api/research/studies/{protocol_id}/alerts": RouteRule(G.PROGRAM, A.VIEW_STUDY_DATA),
     "GET /api/research/studies/{protocol_id}/consort": RouteRule(G.PROGRAM, A.VIEW_STUDY_DATA),
+    # privacy (issue 9): 42 CFR Part 2 consents, accounting of disclosures, break-the-glass
+    "GET /api/privacy/patients/{patient_id}/consents": RouteRule(G.CHART, A.VIEW_CHART),
+    "POST /api/privacy/patients/{patient_id}/consents": RouteRule(G.CHART, A.MANAGE_CONSENT),
+    "POST /api/privacy/consents/{consent_id}/revoke": RouteRule(G.CHART, A.MANAGE_CONSENT),
+    "POST /api/privacy/patients/{patient_id}/disclosure-check": RouteRule(G.CHART, A.DISCLOSE),
+    "GET /api/privacy/patients/{patient_id}/disclosures": RouteRule(
+        G.CHART, A.MANAGE_CONSENT, "accounting of disclosures"
+    ),
+    "POST /api/privacy/break-glass": RouteRule(
+        G.SIGNED_IN,
+        A.BREAK_GLASS,
+        "own-program patient: 409 (already visible); other program: 201 grant",
+        expect=lambda actor, side: _by_action(actor, A.BREAK_GLASS),
+    ),
+    "GET /api/privacy/break-glass": RouteRule(
+        G.SIGNED_IN,
+        A.VIEW_AUDIT,
+        "grants in programs whose audit the caller reads",
+        expect=lambda actor, side: _by_action(actor, A.VIEW_AUDIT),
+    ),
 }
 
 # Every Django URL pattern that is not a NinjaAPI operation: "/route/<conv:param>/".

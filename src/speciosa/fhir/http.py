@@ -194,7 +194,17 @@ def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             ctx = authenticate(request)
             if request.method in UNSAFE_METHODS and not getattr(view, "fhir_read_only", False):
                 ctx.require_write()
+            external = ctx.token is not None and ctx.token.is_external_client
+            if external:
+                # 42 CFR Part 2: an external client app is outside the program
+                from speciosa.privacy.hooks import guard_external_fhir_request
+
+                guard_external_fhir_request(ctx, request)
             response = view(request, ctx, *args, **kwargs)
+            if external:
+                from speciosa.privacy.hooks import disclose_external_fhir_response
+
+                response = disclose_external_fhir_response(ctx, request, response)
         except FhirError as exc:
             response = error_response(exc)
         except DomainError as exc:

@@ -41,10 +41,15 @@ MEDICATION_STATUS_CHOICES = _choices(MedicationStatus)
 
 class PatientQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Only patients of programs where ``user`` holds a clinical role."""
+        """Only patients of programs where ``user`` holds a clinical role, plus patients
+        ``user`` holds an active break-the-glass grant for (read-only; see privacy app)."""
         from speciosa.accounts.access import program_ids_for
+        from speciosa.privacy.queries import break_glass_patient_filter
 
-        return self.filter(program_id__in=program_ids_for(user))
+        in_programs = models.Q(program_id__in=program_ids_for(user))
+        glass = break_glass_patient_filter(user)
+        # the grant lookup is a subquery of this same query: no extra round trip
+        return self.filter(in_programs | glass if glass is not None else in_programs)
 
 
 class Patient(ClinicalRecord):
