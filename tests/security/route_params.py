@@ -123,6 +123,8 @@ PATH_PARAMS: dict[str, Callable[[World, Side], Any]] = {
     "group_id": lambda w, side: w.programs[side].uid,
     "job_id": lambda w, side: "00000000-0000-4000-8000-000000000000",
     "filename": lambda w, side: "Patient.ndjson",
+    # measures
+    "instrument_id": lambda w, side: "phq9",
     # research
     "_study": study_of,
     "protocol_id": lambda w, side: study_part(w, side, "protocol_id"),

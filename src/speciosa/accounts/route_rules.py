@@ -84,6 +84,14 @@ API_RULES: dict[str, RouteRule] = {
     ),
     "POST /api/patients/{patient_id}/diagnoses": RouteRule(G.CHART, A.RECORD_DIAGNOSIS),
     "POST /api/patients/{patient_id}/labs": RouteRule(G.CHART, A.RECORD_LAB),
+    # measures (issue 3): instruments are public knowledge to staff; scores are chart data
+    "GET /api/measures/instruments": RouteRule(G.SIGNED_IN, note="the instrument library"),
+    "GET /api/measures/instruments/{instrument_id}": RouteRule(G.SIGNED_IN),
+    "POST /api/measures/patients/{patient_id}/responses": RouteRule(G.CHART, A.RECORD_RESPONSE),
+    "GET /api/measures/patients/{patient_id}/scores": RouteRule(G.CHART, A.VIEW_CHART),
+    "GET /api/measures/patients/{patient_id}/schedules": RouteRule(G.CHART, A.VIEW_CHART),
+    "POST /api/measures/patients/{patient_id}/schedules": RouteRule(G.CHART, A.EDIT_PLAN),
+    "GET /api/measures/due": RouteRule(G.PROGRAM, A.VIEW_CHART, "program code in the query"),
     # research (issue 8): studies are program objects; subjects appear by subject id only
     "GET /api/research/studies": RouteRule(G.SIGNED_IN, note="studies of own programs"),
     "GET /api/research/studies/{protocol_id}": RouteRule(G.PROGRAM, note="any member"),

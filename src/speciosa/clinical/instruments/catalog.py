@@ -42,6 +42,7 @@ class Option:
     code: str
     display: str
     weight: int
+    system: str = ""
 
 
 @dataclass(frozen=True)
@@ -145,7 +146,12 @@ def _build_item(raw: dict[str, Any]) -> Item:
     if kind != "choice":
         raise ValueError(f"item {link}: unsupported type {kind}")
     options = tuple(
-        Option(o["valueCoding"]["code"], o["valueCoding"].get("display", ""), _weight(o))
+        Option(
+            o["valueCoding"]["code"],
+            o["valueCoding"].get("display", ""),
+            _weight(o),
+            o["valueCoding"].get("system", ""),
+        )
         for o in raw["answerOption"]
     )
     lookup: dict[object, int] = {}

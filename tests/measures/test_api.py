@@ -1,0 +1,108 @@
+"""The measures JSON API."""
+
+import json
+
+from speciosa.measures.models import Score
+
+
+def post(client, url, body):
+    return client.post(url, json.dumps(body), content_type="application/json")
+
+
+def test_list_instruments(api_client):
+    response = api_client.get("/api/measures/instruments")
+    assert response.status_code == 200
+    ids = {i["id"] for i in response.json()}
+    assert {"phq9", "cows", "cssrs", "asrs_screener", "kds"} <= ids
+
+
+def test_get_questionnaire(api_client):
+    response = api_client.get("/api/measures/instruments/phq9")
+    assert response.status_code == 200
+    assert response.json()["resourceType"] == "Questionnaire"
+
+
+def test_program_wording_is_merged(api_client, settings, tmp_path):
+    (tmp_path / "asrs_screener.wording.json").write_text(json.dumps({"items": {"asrs-1": "W1"}}))
+    settings.SPECIOSA_INSTRUMENT_DIR = str(tmp_path)
+    body = api_client.get("/api/measures/instruments/asrs_screener").json()
+    assert body["item"][0]["text"] == "W1"
+
+
+def test_submit_response_returns_the_score(api_client, patient, phq9_answers):
+    url = f"/api/measures/patients/{patient.uid}/responses"
+    response = post(api_client, url, {"instrument_id": "phq9", "answers": phq9_answers})
+    assert response.status_code == 201, response.content
+    assert (response.json()["total"], response.json()["band"]) == (20.0, "severe")
+
+
+def test_incomplete_response_is_422_naming_the_item_and_stores_nothing(
+    api_client, patient, phq9_answers
+):
+    del phq9_answers["phq9-7"]
+    url = f"/api/measures/patients/{patient.uid}/responses"
+    response = post(api_client, url, {"instrument_id": "phq9", "answers": phq9_answers})
+    assert response.status_code == 422
+    assert response.json()["detail"]["field"] == "phq9-7"
+    assert not Score.objects.exists()
+
+
+def test_malformed_answer_is_422_naming_the_item(api_client, patient, phq9_answers):
+    url = f"/api/measures/patients/{patient.uid}/responses"
+    body = {"instrument_id": "phq9", "answers": phq9_answers | {"phq9-2": 7}}
+    response = post(api_client, url, body)
+    assert response.status_code == 422
+    assert "phq9-2" in response.json()["message"]
+
+
+def test_boolean_for_a_numeric_item_is_422(api_client, patient, phq9_answers):
+    url = f"/api/measures/patients/{patient.uid}/responses"
+    body = {"instrument_id": "phq9", "answers": phq9_answers | {"phq9-2": True}}
+    assert post(api_client, url, body).status_code == 422
+
+
+def test_outsider_cannot_submit(client, outsider, patient, phq9_answers):
+    client.force_login(outsider)
+    url = f"/api/measures/patients/{patient.uid}/responses"
+    response = post(client, url, {"instrument_id": "phq9", "answers": phq9_answers})
+    assert response.status_code == 404
+    assert not Score.objects.exists()
+
+
+def test_score_history_oldest_first(api_client, patient, phq9_answers):
+    url = f"/api/measures/patients/{patient.uid}/responses"
+    post(
+        api_client,
+        url,
+        {"instrument_id": "phq9", "answers": phq9_answers, "taken_at": "2026-01-01T09:00:00Z"},
+    )
+    post(
+        api_client,
+        url,
+        {
+            "instrument_id": "phq9",
+            "answers": phq9_answers | {"phq9-1": 0},
+            "taken_at": "2026-01-15T09:00:00Z",
+        },
+    )
+    history = api_client.get(f"/api/measures/patients/{patient.uid}/scores?instrument=phq9")
+    assert [s["total"] for s in history.json()] == [20.0, 17.0]
+
+
+def test_outsider_cannot_read_history(client, outsider, patient):
+    client.force_login(outsider)
+    assert client.get(f"/api/measures/patients/{patient.uid}/scores").status_code == 404
+
+
+def test_schedule_and_due_list(api_client, patient, program):
+    url = f"/api/measures/patients/{patient.uid}/schedules"
+    created = post(api_client, url, {"instrument_id": "cows", "preset": "cows-induction"})
+    assert created.status_code == 201, created.content
+    due = api_client.get(f"/api/measures/due?program={program.code}")
+    assert [d["status"] for d in due.json()] == ["due"]
+    assert due.json()[0]["schedule"]["instrument_id"] == "cows"
+
+
+def test_due_list_of_another_program_is_404(client, outsider, program):
+    client.force_login(outsider)
+    assert client.get(f"/api/measures/due?program={program.code}").status_code == 404
