@@ -11,5 +11,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("fhir", fhir_root_view),  # POST /fhir: transaction/batch Bundles
     path("fhir/", include("speciosa.fhir.urls")),
+    path("outcomes/", include("speciosa.outcomes.urls")),
     path("", include("speciosa.web.urls")),
 ]

@@ -68,6 +68,14 @@ def always(outcome: Outcome) -> Callable[[str, Side], Outcome]:
 A = Action
 G = Gate
 
+
+def _reports(actor: str) -> Outcome:
+    """Report pages: 403 for a member whose roles lack VIEW_REPORTS."""
+    if actor == PATIENT_LINK:
+        return Outcome.LOGIN
+    return Outcome.ALLOW if Action.VIEW_REPORTS in actions_of(actor) else Outcome.FORBID
+
+
 # Every NinjaAPI operation: "METHOD /api/path/{param}" as in the OpenAPI schema.
 API_RULES: dict[str, RouteRule] = {
     # patients
@@ -198,6 +206,11 @@ PAGE_RULES: dict[str, RouteRule] = {
         expect=lambda actor, side: Outcome.LOGIN if actor == PATIENT_LINK else Outcome.HIDE,
     ),
     "/admin/logout/": RouteRule(G.SIGNED_IN, note="non-staff are sent to the admin login"),
+    # outcomes dashboard (speciosa/outcomes): aggregates of the programs where the caller
+    # holds VIEW_REPORTS; no object in the URL, so both sides answer alike
+    "/outcomes/": RouteRule(G.SIGNED_IN, A.VIEW_REPORTS, expect=lambda a, s: _reports(a)),
+    "/outcomes/export.csv": RouteRule(G.SIGNED_IN, A.VIEW_REPORTS, expect=lambda a, s: _reports(a)),
+    "/outcomes/report.pdf": RouteRule(G.SIGNED_IN, A.VIEW_REPORTS, expect=lambda a, s: _reports(a)),
 }
 
 # Whole trees with one rule (the Django admin has its own staff-only login).

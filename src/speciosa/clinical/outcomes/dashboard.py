@@ -32,7 +32,7 @@ SUPPRESSED = "suppressed"
 class Column:
     key: str
     label: str
-    kind: str = "number"  # label | count | share | number | ci
+    kind: str = "number"  # label | count | share | number | ci | ci_share
 
 
 @dataclass
@@ -116,7 +116,7 @@ def build_tables(raw: RawMeasures, d: OutcomeDefinitions) -> dict[str, Table]:
             Column("n", "Patients", "count"),
             Column("events", "Unplanned discharges by day", "count"),
             Column("survival", "Retained", "share"),
-            Column("ci", "95% CI", "ci"),
+            Column("ci", "95% CI", "ci_share"),
         ],
         km_horizons(raw, m.retention.horizons_days, z),
         m.retention.citation.short(),
@@ -133,7 +133,7 @@ def build_tables(raw: RawMeasures, d: OutcomeDefinitions) -> dict[str, Table]:
             Column("at_risk", "At risk", "count"),
             Column("events", "Events", "count"),
             Column("survival", "S(t)", "share"),
-            Column("ci", "95% CI", "ci"),
+            Column("ci", "95% CI", "ci_share"),
         ],
         curve_rows,
     )
@@ -150,7 +150,7 @@ def build_tables(raw: RawMeasures, d: OutcomeDefinitions) -> dict[str, Table]:
             Column("n_eligible", "Followed >= 30 days", "count"),
             Column("n_retained", "Retained", "count"),
             Column("share", "Share", "share"),
-            Column("ci", "95% CI", "ci"),
+            Column("ci", "95% CI", "ci_share"),
         ],
         trend,
     )
@@ -170,7 +170,7 @@ def build_tables(raw: RawMeasures, d: OutcomeDefinitions) -> dict[str, Table]:
             Column("n_in_withdrawal", "In withdrawal", "count"),
             Column("n_managed", "Reached COWS < 5", "count"),
             Column("share", "Share", "share"),
-            Column("ci", "95% CI", "ci"),
+            Column("ci", "95% CI", "ci_share"),
             Column("median_days", "Median days"),
             Column("mean_days", "Mean days"),
         ],
@@ -243,10 +243,10 @@ def build_tables(raw: RawMeasures, d: OutcomeDefinitions) -> dict[str, Table]:
             Column("mean_reduction_g", "Mean reduction g/day"),
             Column("n_abstinent_self", "Abstinent (self-report)", "count"),
             Column("abstinent", "Share", "share"),
-            Column("abstinent_ci", "95% CI", "ci"),
+            Column("abstinent_ci", "95% CI", "ci_share"),
             Column("n_abstinent_confirmed", "Abstinent (lab-confirmed)", "count"),
             Column("confirmed", "Share", "share"),
-            Column("confirmed_ci", "95% CI", "ci"),
+            Column("confirmed_ci", "95% CI", "ci_share"),
         ],
         kratom_rows,
         m.kratom.description,
@@ -270,7 +270,7 @@ def build_tables(raw: RawMeasures, d: OutcomeDefinitions) -> dict[str, Table]:
             Column("n", "Patients", "count"),
             Column("of", "Of", "count"),
             Column("share", "Share", "share"),
-            Column("ci", "95% CI", "ci"),
+            Column("ci", "95% CI", "ci_share"),
         ],
         funnel,
         m.adhd_care.citation.short(),
@@ -288,7 +288,7 @@ def build_tables(raw: RawMeasures, d: OutcomeDefinitions) -> dict[str, Table]:
             Column("n_oud", "Patients with OUD", "count"),
             Column("n_patients", "On medication", "count"),
             Column("share", "Share", "share"),
-            Column("ci", "95% CI", "ci"),
+            Column("ci", "95% CI", "ci_share"),
         ],
         moud_rows,
         m.moud.citation.short(),
@@ -334,7 +334,7 @@ def build_tables(raw: RawMeasures, d: OutcomeDefinitions) -> dict[str, Table]:
             Column("n_due", "Due", "count"),
             Column("n_on_time", "On time", "count"),
             Column("share", "Share", "share"),
-            Column("ci", "95% CI", "ci"),
+            Column("ci", "95% CI", "ci_share"),
         ],
         mbc_rows,
         m.mbc_fidelity.citation.short(),
@@ -354,6 +354,7 @@ def _proportion_row(label: str, a: tuple[int, int], b: tuple[int, int], z: float
         "difference": None if diff is None else diff.value,
         "ci": _ci(diff),
         "method": "Newcombe hybrid score",
+        "is_share": True,
     }
 
 
@@ -378,6 +379,7 @@ def compare(a: Dashboard, b: Dashboard, d: OutcomeDefinitions) -> Table:
                 "difference": sdiff.value,
                 "ci": _ci(sdiff),
                 "method": "Greenwood normal",
+                "is_share": True,
             }
         )
     wa, wb = ta["withdrawal"].rows[0], tb["withdrawal"].rows[0]
@@ -409,6 +411,7 @@ def compare(a: Dashboard, b: Dashboard, d: OutcomeDefinitions) -> Table:
                 "difference": None if diff is None else diff.value,
                 "ci": _ci(diff),
                 "method": "Welch normal",
+                "is_share": False,
             }
         )
         if ca["rci"]:
@@ -524,7 +527,7 @@ def suppress_small_cells(table: Table, threshold: int) -> list[dict[str, Any]]:
             value = row.get(col.key)
             if col.kind == "count" and isinstance(value, int) and 0 < value < threshold:
                 shown[col.key] = f"<{threshold}"
-            elif small and col.kind in {"share", "number", "ci"} and value is not None:
+            elif small and col.kind in {"share", "number", "ci", "ci_share"} and value is not None:
                 shown[col.key] = SUPPRESSED
             else:
                 shown[col.key] = value
