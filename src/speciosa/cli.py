@@ -523,6 +523,80 @@ def import_csv(
     )
 
 
+@import_app.command("fhir-ndjson")
+def import_fhir_ndjson(
+    paths: list[str] = typer.Argument(..., help="NDJSON files or folders (Bulk Data output)"),
+    program: str = _PROGRAM,
+    user: str = _USER,
+    chunk_size: int = _CHUNK,
+    rejects: str = _REJECTS,
+    as_json: bool = _JSON,
+) -> None:
+    """Import FHIR R4 NDJSON: Patient, EpisodeOfCare, Condition, MedicationStatement and
+    Observation (labs, substance use). Re-running the same files resumes."""
+    from pathlib import Path
+
+    setup_django()
+    from speciosa.clinical.errors import InvalidInput
+    from speciosa.dataio.fhir_ndjson import FhirNdjsonSource
+
+    _, target = _actor_and_program(user, program, as_json)
+    try:
+        source = FhirNdjsonSource([Path(p) for p in paths], program=target)
+    except InvalidInput as exc:
+        raise _fail(exc.message, EXIT_USAGE, as_json) from exc
+    _run_imports(
+        [source],
+        username=user,
+        program_code=program,
+        chunk_size=chunk_size,
+        rejects=Path(rejects) if rejects else Path(str(source.paths[0]) + ".rejects.csv"),
+        as_json=as_json,
+    )
+
+
+@app.command("export")
+def export(
+    out: str = typer.Argument(..., help="Output folder"),
+    program: str = _PROGRAM,
+    user: str = typer.Option(..., "--user", "-u", help="Username doing the export"),
+    fmt: str = typer.Option("csv", "--format", "-f", help="csv, parquet or ndjson (FHIR R4)"),
+    table: list[str] = typer.Option(  # noqa: B006 - typer needs a list default
+        [], "--table", "-t", help="Only these tables (repeatable; csv/parquet)"
+    ),
+    as_json: bool = _JSON,
+) -> None:
+    """Export one program's records (streaming, constant memory). CSV output re-imports
+    with `speciosa import csv FOLDER`; ndjson re-imports with `speciosa import fhir-ndjson`."""
+    from pathlib import Path
+
+    setup_django()
+    from speciosa.clinical.errors import ConsentRequired, InvalidInput, NotFound, PermissionDenied
+    from speciosa.dataio.exporter import export_program
+
+    actor, target = _actor_and_program(user, program, as_json)
+    try:
+        with make_progress() as progress:
+            result = export_program(
+                actor=actor,
+                program=target,
+                out_dir=Path(out),
+                fmt=fmt,
+                tables=table or None,
+                progress=progress_callback(progress),
+            )
+    except (NotFound, PermissionDenied, ConsentRequired) as exc:
+        raise _fail(exc.message, EXIT_NOT_ALLOWED, as_json) from exc
+    except InvalidInput as exc:
+        raise _fail(exc.message, EXIT_USAGE, as_json) from exc
+    if as_json:
+        print(json.dumps({"ok": True, **result.as_dict()}))
+    else:
+        for name, count in result.files.items():
+            console.print(f"{Path(out) / name}: {count} rows")
+    raise typer.Exit(EXIT_OK)
+
+
 def _add_app_commands() -> None:
     # app sub-commands live with their app; imported last to avoid an import cycle
     from speciosa.research.cli import research_app

@@ -29,6 +29,7 @@ class Action(StrEnum):
     MANAGE_STUDY = "manage_study"
     VIEW_STUDY_DATA = "view_study_data"
     EXPORT_DEIDENTIFIED = "export_deidentified"
+    EXPORT_RECORDS = "export_records"  # identified bulk export for use inside the program
     ENROL_SUBJECT = "enrol_subject"  # research: randomize a consented, eligible patient
     RECORD_STUDY_DATA = "record_study_data"  # research: visits, assessments, adverse events
     MANAGE_CONSENT = "manage_consent"
@@ -59,7 +60,7 @@ MATRIX: dict[Role, frozenset[Action]] = {
     Role.PROGRAM_DIRECTOR: frozenset(
         _CARE_READ
         | {A.EDIT_DEMOGRAPHICS, A.RECORD_EPISODE, A.VIEW_AUDIT, A.DISCLOSE, A.MANAGE_CONSENT}
-        | {A.MANAGE_STUDY, A.BREAK_GLASS}
+        | {A.MANAGE_STUDY, A.BREAK_GLASS, A.EXPORT_RECORDS}
     ),
     Role.PRESCRIBER: frozenset(
         _CARE_READ
