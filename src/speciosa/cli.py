@@ -35,6 +35,10 @@ import_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(import_app, name="import")
+
+from speciosa.safety.cli import safety_app  # noqa: E402  (small, self-contained)
+
+app.add_typer(safety_app, name="safety")
 console = Console(stderr=True)
 
 

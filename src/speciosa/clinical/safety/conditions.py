@@ -124,10 +124,15 @@ class Trigger:
     actual: Any
 
     def as_dict(self) -> dict[str, Any]:
-        return {"fact": self.fact, "op": self.op, "expected": self.expected, "actual": self.actual}
+        return {
+            "fact": self.fact,
+            "op": self.op,
+            "expected": _plain(self.expected),
+            "actual": _plain(self.actual),
+        }
 
 
-def _plain(value: Value) -> Any:
+def _plain(value: Any) -> Any:
     if isinstance(value, frozenset):
         return sorted(value)
     return value
