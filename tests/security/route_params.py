@@ -132,4 +132,24 @@ PATH_PARAMS: dict[str, Callable[[World, Side], Any]] = {
     "consent_id": lambda w, side: study_part(w, side, "consent_id"),
     # privacy
     "/api/privacy/:consent_id": part2_consent,
+    # safety (issue 4)
+    "code": lambda w, side: w.programs[side].code,
+    "alert_id": lambda w, side: make_alert(w.patients[side]).uid,
+    "card_id": lambda w, side: "C1",
 }
+
+
+def make_alert(patient: Patient):
+    from speciosa.safety.models import Alert
+
+    return Alert.objects.create(
+        program=patient.program,
+        patient=patient,
+        rule_id="kratom-benzodiazepine",
+        rule_version=1,
+        severity="critical",
+        severity_rank=0,
+        title="Kratom with a benzodiazepine",
+        message="matrix test alert",
+        action="review",
+    )

@@ -153,6 +153,16 @@ API_RULES: dict[str, RouteRule] = {
         "grants in programs whose audit the caller reads",
         expect=lambda actor, side: _by_action(actor, A.VIEW_AUDIT),
     ),
+    # safety (issue 4)
+    "GET /api/safety/programs/{code}/alerts": RouteRule(
+        G.PROGRAM, A.VIEW_CHART, "program alert inbox"
+    ),
+    "GET /api/safety/alerts/{alert_id}": RouteRule(G.CHART, A.VIEW_CHART),
+    "POST /api/safety/alerts/{alert_id}/acknowledge": RouteRule(G.CHART, A.ACKNOWLEDGE_ALERT),
+    "POST /api/safety/alerts/{alert_id}/override": RouteRule(G.CHART, A.ACKNOWLEDGE_ALERT),
+    "GET /api/safety/evidence": RouteRule(G.SIGNED_IN, note="evidence cards, no patient data"),
+    "GET /api/safety/evidence/{card_id}": RouteRule(G.SIGNED_IN, note="no patient data"),
+    "GET /api/safety/rules": RouteRule(G.SIGNED_IN, note="rule table, no patient data"),
 }
 
 # Every Django URL pattern that is not a NinjaAPI operation: "/route/<conv:param>/".

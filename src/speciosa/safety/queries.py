@@ -3,7 +3,7 @@
 from uuid import UUID
 
 from speciosa.accounts.access import program_ids_for
-from speciosa.accounts.models import Program
+from speciosa.accounts.models import Program, Role
 from speciosa.accounts.permissions import Action, require
 from speciosa.clinical.errors import NotFound
 from speciosa.safety.models import Alert
@@ -14,7 +14,9 @@ def alerts_for_user(user):
 
 
 def program_for_user(user, code: str) -> Program:
-    program = Program.objects.filter(code=code, pk__in=program_ids_for(user)).first()
+    """A program the user is a member of (any role; the caller checks the action)."""
+    member_of = program_ids_for(user, roles=[role.value for role in Role])
+    program = Program.objects.filter(code=code, pk__in=member_of).first()
     if program is None:
         raise NotFound("Program not found")
     return program
