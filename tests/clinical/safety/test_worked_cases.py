@@ -36,7 +36,7 @@ def test_xr_naltrexone_ordered_12h_after_kratom_is_critical():
 
 
 def test_phq9_item9_of_2_is_critical_with_crisis_text():
-    facts = patient(scores=(score("phq9", 14, items={"9": 2}),))
+    facts = patient(scores=(score("phq9", 14, items={"phq9-9": 2}),))
     finding = _by_id(evaluate(facts))["phq9-item9-positive"]
     assert finding.severity is Severity.CRITICAL
     assert "988" in finding.message
@@ -50,9 +50,9 @@ def test_clean_patient_has_no_alert():
         diagnoses=(dx("F41.1"),),
         labs=(lab("ALT", 30, 40),),
         scores=(
-            score("phq9", 4, items={"9": 0}),
+            score("phq9", 4, items={"phq9-9": 0}),
             score("cows", 2),
-            score("asrs_screener", 2, positive=False),
+            score("asrs-screener", 2, positive=False),
         ),
     )
     assert evaluate(facts) == []
