@@ -109,33 +109,33 @@ CASES: dict[str, tuple[PatientFacts, PatientFacts]] = {
         patient(scores=(score("phq9", 22, items={"phq9-9": 0}),)),
     ),
     "cssrs-high-risk": (
-        patient(scores=(score("cssrs-screener", band="High"),)),
-        patient(scores=(score("cssrs-screener", band="moderate"),)),
+        patient(scores=(score("cssrs", band="High"),)),
+        patient(scores=(score("cssrs", band="moderate"),)),
     ),
     "cssrs-moderate-risk": (
-        patient(scores=(score("cssrs-screener", band="moderate"),)),
-        patient(scores=(score("cssrs-screener", band="low"),)),
+        patient(scores=(score("cssrs", band="moderate"),)),
+        patient(scores=(score("cssrs", band="low"),)),
     ),
     "cssrs-low-risk": (
-        patient(scores=(score("cssrs-screener", band="low"),)),
-        patient(scores=(score("cssrs-screener", band="none"),)),
+        patient(scores=(score("cssrs", band="low"),)),
+        patient(scores=(score("cssrs", band="none"),)),
     ),
     "cows-severe-withdrawal": (
         patient(scores=(score("cows", 27),)),
         patient(scores=(score("cows", 24),)),
     ),
     "ciwa-severe-withdrawal": (
-        patient(scores=(score("ciwa-ar", 16),)),
-        patient(scores=(score("ciwa-ar", 9),)),
+        patient(scores=(score("ciwa_ar", 16),)),
+        patient(scores=(score("ciwa_ar", 9),)),
     ),
     "reliable-deterioration": (
         patient(scores=(score("phq9", 8, days_ago=30), score("phq9", 15))),
         patient(scores=(score("phq9", 8, days_ago=30), score("phq9", 13))),
     ),
     "asrs-positive-without-adhd-plan": (
-        patient(scores=(score("asrs-screener", 5, positive=True),)),
+        patient(scores=(score("asrs_screener", 5, positive=True),)),
         patient(
-            scores=(score("asrs-screener", 5, positive=True),),
+            scores=(score("asrs_screener", 5, positive=True),),
             events=(event("assessment:adhd"),),
         ),
     ),

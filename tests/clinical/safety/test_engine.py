@@ -95,9 +95,9 @@ _score = st.one_of(
     ),
     st.builds(lambda t: score("cows", t), st.integers(0, 48)),
     st.builds(
-        lambda b: score("cssrs-screener", band=b), st.sampled_from(["low", "moderate", "high", ""])
+        lambda b: score("cssrs", band=b), st.sampled_from(["low", "moderate", "high", ""])
     ),
-    st.builds(lambda p: score("asrs-screener", 3, positive=p), st.booleans()),
+    st.builds(lambda p: score("asrs_screener", 3, positive=p), st.booleans()),
 )
 _facts = st.builds(
     lambda subs, meds, scores, codes, alt: patient(

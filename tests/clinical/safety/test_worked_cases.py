@@ -52,7 +52,7 @@ def test_clean_patient_has_no_alert():
         scores=(
             score("phq9", 4, items={"phq9-9": 0}),
             score("cows", 2),
-            score("asrs-screener", 2, positive=False),
+            score("asrs_screener", 2, positive=False),
         ),
     )
     assert evaluate(facts) == []

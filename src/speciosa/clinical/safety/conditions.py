@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from speciosa.clinical.safety.variables import VARIABLES, Params, Value, ValueType, Variable
 
@@ -27,7 +27,20 @@ class InvalidCondition(ValueError):
 class FactReader(Protocol):
     """Reads a variable for the patient under evaluation (cached or not)."""
 
-    def read(self, variable: Variable, params: Params, params_key: tuple[Any, ...]) -> Value: ...
+    def read(self, variable: Variable, params: Params, slot: int) -> Value: ...
+
+
+Clauses = tuple[frozenset[str], ...]  # all clauses must hold; a clause holds if any key is present
+
+# Operators whose truth implies the patient has one of the operand values (index by value).
+VALUE_INDEXED_OPERATORS = frozenset({"includes_any", "includes_all", "in", "any_startswith"})
+
+_slots: dict[tuple[str, Any], int] = {}
+
+
+def slot_for(variable: Variable, params_key: tuple[Any, ...]) -> int:
+    """A small int naming one (variable, params) pair, for the per-patient cache."""
+    return _slots.setdefault((variable.name, params_key), len(_slots))
 
 
 OperandCheck = Callable[[Any], bool]
@@ -114,9 +127,11 @@ OPERATORS: dict[ValueType, dict[str, Operator]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class Trigger:
-    """One fact that made a rule fire: what was read, how it was tested, what it was."""
+class Trigger(NamedTuple):
+    """One fact that made a rule fire: what was read, how it was tested, what it was.
+
+    A NamedTuple rather than a frozen dataclass: findings are built in bulk (cheap to make).
+    """
 
     fact: str
     op: str
@@ -151,7 +166,7 @@ class Condition(Protocol):
 
     def explain(self, reader: FactReader) -> list[Trigger]: ...
 
-    def required_keys(self) -> frozenset[str]: ...
+    def required_clauses(self) -> Clauses: ...
 
     def leaves(self) -> list[Leaf]: ...
 
@@ -162,31 +177,29 @@ class Leaf:
     operator: Operator
     operand: Any
     params: Params = field(default_factory=dict)
-    params_key: tuple[Any, ...] = ()
+    slot: int = 0
+    label: str = ""  # how a triggering fact is named in a Finding
 
     def holds(self, reader: FactReader) -> bool:
-        value = reader.read(self.variable, self.params, self.params_key)
+        value = reader.read(self.variable, self.params, self.slot)
         return self.operator.test(value, self.operand)
 
     def explain(self, reader: FactReader) -> list[Trigger]:
-        value = reader.read(self.variable, self.params, self.params_key)
+        value = reader.read(self.variable, self.params, self.slot)
         if not self.operator.test(value, self.operand):
             return []
-        return [Trigger(self.label(), self.operator.name, self.operand, _plain(value))]
-
-    def label(self) -> str:
-        if not self.params:
-            return self.variable.name
-        shown = ",".join(
-            f"{k}={v}" for k, v in sorted(self.params.items()) if not isinstance(v, Mapping)
-        )
-        return f"{self.variable.name}[{shown}]"
+        return [Trigger(self.label, self.operator.name, self.operand, _plain(value))]
 
     def index_key(self) -> str:
         return self.variable.key(self.params)
 
-    def required_keys(self) -> frozenset[str]:
-        return frozenset({self.index_key()}) if self.operator.needs_facts else frozenset()
+    def required_clauses(self) -> Clauses:
+        if not self.operator.needs_facts:
+            return ()
+        value_key = self.variable.value_key
+        if value_key is not None and self.operator.name in VALUE_INDEXED_OPERATORS:
+            return (frozenset(value_key(str(v)) for v in self.operand),)
+        return (frozenset({self.index_key()}),)
 
     def leaves(self) -> list[Leaf]:
         return [self]
@@ -202,9 +215,9 @@ class AllOf:
     def explain(self, reader: FactReader) -> list[Trigger]:
         return [t for child in self.children for t in child.explain(reader)]
 
-    def required_keys(self) -> frozenset[str]:
-        # Every child must hold, so every child's required facts are required.
-        return frozenset().union(*(child.required_keys() for child in self.children))
+    def required_clauses(self) -> Clauses:
+        # Every child must hold, so every child's clauses must hold.
+        return tuple(clause for child in self.children for clause in child.required_clauses())
 
     def leaves(self) -> list[Leaf]:
         return [leaf for child in self.children for leaf in child.leaves()]
@@ -223,10 +236,13 @@ class AnyOf:
                 return child.explain(reader)
         return []
 
-    def required_keys(self) -> frozenset[str]:
-        # Only what every alternative needs is certainly needed.
-        keys = [child.required_keys() for child in self.children]
-        return frozenset.intersection(*keys) if keys else frozenset()
+    def required_clauses(self) -> Clauses:
+        # One alternative must hold, so one of the alternatives' keys must be present:
+        # the union of one (the narrowest) clause per alternative is necessary.
+        per_child = [child.required_clauses() for child in self.children]
+        if not per_child or any(not clauses for clauses in per_child):
+            return ()
+        return (frozenset().union(*(min(clauses, key=len) for clauses in per_child)),)
 
     def leaves(self) -> list[Leaf]:
         return [leaf for child in self.children for leaf in child.leaves()]
@@ -242,8 +258,8 @@ class Not:
     def explain(self, reader: FactReader) -> list[Trigger]:
         return []  # an absence is not a triggering fact
 
-    def required_keys(self) -> frozenset[str]:
-        return frozenset()
+    def required_clauses(self) -> Clauses:
+        return ()
 
     def leaves(self) -> list[Leaf]:
         return self.child.leaves()
@@ -298,4 +314,18 @@ def parse_condition(raw: Any, *, where: str) -> Condition:
             f"got {sorted(params)}"
         )
     operand = _check_operand(where, operator, raw.get("value"))
-    return Leaf(variable, operator, operand, params, _freeze(params))
+    return Leaf(
+        variable,
+        operator,
+        operand,
+        params,
+        slot_for(variable, _freeze(params)),
+        _label(variable.name, params),
+    )
+
+
+def _label(name: str, params: Params) -> str:
+    if not params:
+        return name
+    shown = ",".join(f"{k}={v}" for k, v in sorted(params.items()) if not isinstance(v, Mapping))
+    return f"{name}[{shown}]"

@@ -4,8 +4,9 @@
 order (most severe first, then rule id). Speed for whole-program re-checks comes from two
 things, both invisible to callers:
 
-* an index of rules by the fact keys they require (``Rule.required_keys``): a patient
-  without current kratom, for example, never evaluates the kratom rules;
+* an index of rules by the fact keys they require (``Rule.required``, e.g.
+  ``kratom`` and ``med_class:benzodiazepine``): a patient without current kratom, or
+  without a benzodiazepine, never evaluates the kratom-benzodiazepine rule;
 * a per-patient cache of variable values, so ten rules reading ``medication_classes``
   classify the medication list once.
 
@@ -17,8 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from speciosa.clinical.citations import Citation
 from speciosa.clinical.facts import PatientFacts
@@ -27,9 +27,11 @@ from speciosa.clinical.safety.rules import Rule, Severity, load_rules
 from speciosa.clinical.safety.variables import Params, Value, Variable, present_keys
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
-    """A rule that holds for a patient, with the facts that made it hold."""
+class Finding(NamedTuple):
+    """A rule that holds for a patient, with the facts that made it hold.
+
+    A NamedTuple (immutable, cheap to build in bulk for program-wide re-checks).
+    """
 
     rule_id: str
     rule_version: int
@@ -46,20 +48,19 @@ class Finding:
 
 
 class CachedReader:
-    """Reads each (variable, params) once per patient."""
+    """Reads each (variable, params) slot once per patient."""
 
     __slots__ = ("_cache", "_facts")
 
     def __init__(self, facts: PatientFacts) -> None:
         self._facts = facts
-        self._cache: dict[tuple[str, tuple[Any, ...]], Value] = {}
+        self._cache: dict[int, Value] = {}
 
-    def read(self, variable: Variable, params: Params, params_key: tuple[Any, ...]) -> Value:
-        key = (variable.name, params_key)
+    def read(self, variable: Variable, params: Params, slot: int) -> Value:
         try:
-            return self._cache[key]
+            return self._cache[slot]
         except KeyError:
-            value = self._cache[key] = variable.read(self._facts, params)
+            value = self._cache[slot] = variable.read(self._facts, params)
             return value
 
 
@@ -71,7 +72,7 @@ class DirectReader:
     def __init__(self, facts: PatientFacts) -> None:
         self._facts = facts
 
-    def read(self, variable: Variable, params: Params, params_key: tuple[Any, ...]) -> Value:
+    def read(self, variable: Variable, params: Params, slot: int) -> Value:
         return variable.read(self._facts, params)
 
 
@@ -94,28 +95,36 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
 
 
 class RuleIndex:
-    """Rules grouped by one required fact key (the rarest one), plus always-run rules."""
+    """Rules filed under the keys of their narrowest clause, plus always-run rules.
+
+    A rule is a candidate for a patient when every one of its clauses has a key among
+    the patient's ``present_keys``; only candidates are evaluated.
+    """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         counts: dict[str, int] = defaultdict(int)
         for rule in rules:
-            for key in rule.required_keys:
-                counts[key] += 1
+            for clause in rule.required:
+                for key in clause:
+                    counts[key] += 1
         self.by_key: dict[str, list[Rule]] = defaultdict(list)
         self.always: list[Rule] = []
         for rule in rules:
-            if rule.required_keys:
-                # Filing under the least shared key keeps candidate lists short.
-                key = min(rule.required_keys, key=lambda k: (counts[k], k))
-                self.by_key[key].append(rule)
+            if rule.required:
+                # the clause whose keys are least shared keeps candidate lists short
+                clause = min(rule.required, key=lambda c: (sum(counts[k] for k in c), sorted(c)))
+                for key in sorted(clause):
+                    self.by_key[key].append(rule)
             else:
                 self.always.append(rule)
 
     def candidates(self, keys: frozenset[str]) -> list[Rule]:
         found = list(self.always)
+        seen: set[str] = set()
         for key in keys:
             for rule in self.by_key.get(key, ()):
-                if rule.required_keys <= keys:
+                if rule.id not in seen and all(not c.isdisjoint(keys) for c in rule.required):
+                    seen.add(rule.id)
                     found.append(rule)
         return found
 

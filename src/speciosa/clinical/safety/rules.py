@@ -14,7 +14,7 @@ from speciosa.clinical.citations import Citation
 from speciosa.clinical.evidence.cards import load_cards
 from speciosa.clinical.evidence.sources import resolve_sources
 from speciosa.clinical.knowledge import data_files, load_data_file
-from speciosa.clinical.safety.conditions import Condition, parse_condition
+from speciosa.clinical.safety.conditions import Clauses, Condition, parse_condition
 
 RULES_DIR = Path(__file__).parent / "data" / "rules"
 
@@ -66,7 +66,7 @@ class Rule:
     action: str
     citations: tuple[Citation, ...]
     evidence_cards: tuple[str, ...]
-    required_keys: frozenset[str]
+    required: Clauses  # index clauses: each needs one of its keys present (engine.py)
 
     def texts(self) -> list[str]:
         """Every human-readable string of the rule (for the no-promotion scan)."""
@@ -90,7 +90,7 @@ def build_rule(entry: RuleEntry) -> Rule:
         action=entry.action.strip(),
         citations=resolve_sources(entry.citations, owner=entry.id),
         evidence_cards=tuple(entry.evidence_cards),
-        required_keys=condition.required_keys(),
+        required=condition.required_clauses(),
     )
 
 

@@ -46,22 +46,44 @@ class Variable:
     key: Callable[[Params], str]
     read: Callable[[PatientFacts, Params], Value]
     required_params: frozenset[str] = frozenset()
+    # Finer index keys, one per operand value (e.g. "med_class:benzodiazepine"), for
+    # operators that can only hold when the patient has that value; see present_keys().
+    value_key: Callable[[str], str] | None = None
 
 
 def present_keys(facts: PatientFacts) -> frozenset[str]:
-    """Index keys under which this patient has facts (what rules may need)."""
+    """Index keys under which this patient has facts (what rules may need).
+
+    Each key here must be present whenever a variable that names it could satisfy a
+    fact-requiring operator: e.g. ``medication_classes includes_any [benzodiazepine]``
+    can only hold if ``med_class:benzodiazepine`` is present.
+    """
     keys: set[str] = set()
-    if facts.kratom_use() is not None:
+    kratom = facts.kratom_use()
+    if kratom is not None:
         keys.add("kratom")
+        if kratom.kratom_form is not None:
+            keys.add(f"kratom_form:{kratom.kratom_form.value}")
     if facts.substances:
         keys.add("substances")
-    if any(m.is_current for m in facts.medications):
-        keys.add("medications")
-    if any(d.is_active for d in facts.diagnoses):
-        keys.add("diagnoses")
+        keys.update(f"substance:{u.substance.value}" for u in facts.substances if u.is_current)
+    if facts.medications:
+        book = load_drug_classes()
+        for med in facts.medications:
+            if med.is_current:
+                keys.add("medications")
+                keys.update(f"med_class:{c}" for c in book.classes_of(med))
+            if med.status is MedicationStatus.ORDERED:
+                keys.update(f"ordered_class:{c}" for c in book.classes_of(med))
+    for diagnosis in facts.diagnoses:
+        if diagnosis.is_active:
+            keys.add("diagnoses")
+            keys.add(f"dx:{diagnosis.icd10[:3]}")
     if facts.labs:
         keys.add("labs")
-        keys.update(f"lab:{lab.analyte}" for lab in facts.labs)
+        for lab in facts.labs:
+            keys.add(f"lab:{lab.analyte}")
+            keys.add(f"lab_method:{lab.method.value}")
     if facts.scores:
         keys.add("scores")
         keys.update(f"score:{s.instrument_id}" for s in facts.scores)
@@ -70,6 +92,15 @@ def present_keys(facts: PatientFacts) -> frozenset[str]:
     if facts.is_pregnant:
         keys.add("pregnancy")
     return frozenset(keys)
+
+
+def _prefixed(prefix: str) -> Callable[[str], str]:
+    return lambda value: f"{prefix}:{value}"
+
+
+def _dx_key(prefix: str) -> str:
+    # ICD-10 categories are 3 characters; shorter prefixes fall back to "diagnoses".
+    return f"dx:{prefix[:3]}" if len(prefix) >= 3 else "diagnoses"
 
 
 def _hours_since(facts: PatientFacts, when: Any) -> float | None:
@@ -238,6 +269,7 @@ VARIABLES: dict[str, Variable] = {
             "Kratom product form (leaf_powder, capsules, extract_shot, seven_oh, other)",
             _fixed("kratom"),
             _kratom_form,
+            value_key=_prefixed("kratom_form"),
         ),
         Variable(
             "hours_since_kratom",
@@ -259,6 +291,7 @@ VARIABLES: dict[str, Variable] = {
             "Substances in current use",
             _fixed("substances"),
             _substances_current,
+            value_key=_prefixed("substance"),
         ),
         Variable(
             "medication_classes",
@@ -266,6 +299,7 @@ VARIABLES: dict[str, Variable] = {
             "Drug classes of active or ordered medications",
             _fixed("medications"),
             _medication_classes,
+            value_key=_prefixed("med_class"),
         ),
         Variable(
             "ordered_medication_classes",
@@ -273,6 +307,7 @@ VARIABLES: dict[str, Variable] = {
             "Drug classes of medications ordered but not yet started",
             _fixed("medications"),
             _ordered_medication_classes,
+            value_key=_prefixed("ordered_class"),
         ),
         Variable(
             "medication_names",
@@ -282,7 +317,12 @@ VARIABLES: dict[str, Variable] = {
             _medication_names,
         ),
         Variable(
-            "diagnosis_codes", _S, "Active ICD-10 codes", _fixed("diagnoses"), _diagnosis_codes
+            "diagnosis_codes",
+            _S,
+            "Active ICD-10 codes",
+            _fixed("diagnoses"),
+            _diagnosis_codes,
+            value_key=_dx_key,
         ),
         Variable(
             "lab_times_uln",
@@ -293,7 +333,12 @@ VARIABLES: dict[str, Variable] = {
             frozenset({"analyte"}),
         ),
         Variable(
-            "lab_methods", _S, "Laboratory methods used in any result", _fixed("labs"), _lab_methods
+            "lab_methods",
+            _S,
+            "Laboratory methods used in any result",
+            _fixed("labs"),
+            _lab_methods,
+            value_key=_prefixed("lab_method"),
         ),
         Variable(
             "lab_confirmed_analytes",
