@@ -94,9 +94,7 @@ _score = st.one_of(
         lambda t, i9: score("phq9", t, items={"9": i9}), st.integers(0, 27), st.integers(0, 3)
     ),
     st.builds(lambda t: score("cows", t), st.integers(0, 48)),
-    st.builds(
-        lambda b: score("cssrs", band=b), st.sampled_from(["low", "moderate", "high", ""])
-    ),
+    st.builds(lambda b: score("cssrs", band=b), st.sampled_from(["low", "moderate", "high", ""])),
     st.builds(lambda p: score("asrs_screener", 3, positive=p), st.booleans()),
 )
 _facts = st.builds(
