@@ -107,3 +107,42 @@ def test_band_is_monotone_in_total(instrument_id, data):
         assert order.index(a.band) <= order.index(b.band)
     else:
         assert order.index(a.band) >= order.index(b.band)
+
+
+@pytest.mark.parametrize("instrument_id", SCORABLE)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_score_many_matches_scoring_one_by_one(instrument_id, data):
+    from speciosa.clinical.instruments.scoring import score_many
+
+    batch = data.draw(st.lists(valid_answers(instrument_id), min_size=1, max_size=8))
+    sex = data.draw(st.sampled_from([None, "male", "female"]))
+    expected = [score(instrument_id, a, sex=sex) for a in batch]
+    assert list(score_many(instrument_id, batch, sex=sex)) == expected
+
+
+@pytest.mark.parametrize("instrument_id", ["phq9", "cows", "audit", "asrs_18", "craving_nrs"])
+def test_score_many_with_item_scores_takes_the_column_path(instrument_id):
+    from speciosa.clinical.instruments.scoring import score_many
+
+    inst = CATALOG[instrument_id]
+    batch = [
+        {
+            i.link_id: (i.options[n % len(i.options)].weight if i.options else n % 11)
+            for i in inst.items.values()
+            if i.required
+        }
+        for n in range(20)
+    ]
+    result = score_many(inst, batch)
+    assert result._scores is None  # computed column-wise
+    assert list(result) == [score(inst, a) for a in batch]
+
+
+def test_score_many_raises_on_the_first_bad_response():
+    from speciosa.clinical.instruments.scoring import score_many
+
+    good = {f"phq9-{n}": 1 for n in range(1, 10)}
+    with pytest.raises(InvalidAnswer) as exc:
+        score_many("phq9", [good, good | {"phq9-3": True}, good | {"phq9-4": 9}])
+    assert exc.value.item_id == "phq9-3"

@@ -14,9 +14,11 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from itertools import chain
+from operator import itemgetter
+from typing import NamedTuple, overload
 
 from speciosa.clinical.citations import Citation
 from speciosa.clinical.errors import InvalidAnswer, InvalidInput
@@ -89,9 +91,13 @@ class _Plan:
     screen_default: float | None
     item_criticals: tuple[tuple[str, str, float, str], ...]  # rule id, item, at_least, message
     total_criticals: tuple[tuple[str, float, str], ...]
+    band_table: tuple[tuple[str, str], ...]  # band of each integer total from 0 (if min is 0)
+    item_weights: tuple[frozenset[int], ...]  # per required item: its int answer values
+    uniform_weights: frozenset[int] | None  # the same for every required item, if so
 
 
 _plans: dict[int, _Plan] = {}
+_INT_ONLY = {int}
 _NUMERIC_ANSWERS = frozenset({int, str})  # item score or option code
 _YES_NO_ANSWERS = frozenset({bool, str})  # True/False or "yes"/"no"/LOINC code
 
@@ -114,6 +120,10 @@ def _compile(instrument: Instrument) -> _Plan:
     bands = s.bands.items if s.bands else []
     risk = s.risk_levels
     screen = s.screen
+    mins_t = tuple(b.min for b in bands)
+    bands_t = tuple((b.id, b.label) for b in bands)
+    # int answers accepted per item (yes/no items accept none: they take names/booleans)
+    weights = tuple(frozenset(k for k in lookup if type(k) is int) for _, lookup in required)
     return _Plan(
         instrument=instrument,
         # skip logic, or yes/no items mixed with numeric ones: item-by-item path only
@@ -154,6 +164,13 @@ def _compile(instrument: Instrument) -> _Plan:
         total_criticals=tuple(
             (c.id, c.total_at_least, c.message) for c in s.critical if c.total_at_least is not None
         ),
+        band_table=tuple(
+            bands_t[bisect_right(mins_t, total) - 1] for total in range(int(s.total.max) + 1)
+        )
+        if bands and s.total.min == 0
+        else (),
+        item_weights=weights,
+        uniform_weights=weights[0] if weights and len(set(weights)) == 1 else None,
     )
 
 
@@ -188,6 +205,208 @@ def score(questionnaire: Instrument | str, answers: Answers, *, sex: str | None 
         return _finish(plan, values, sum(values.values()), 1.0, sex)
     require_scorable(instrument)
     return _finish(plan, values, _total(plan, values), 1.0, sex)
+
+
+class ScoreBatch(Sequence[Score]):
+    """The scores of many responses to one instrument, held column-wise.
+
+    Totals, bands, screen results and critical flags are computed for the whole batch up
+    front; a ``Score`` for response ``i`` is assembled when indexed (``batch[i]``) or
+    iterated, so bulk consumers can read the columns without per-response objects.
+    """
+
+    __slots__ = (
+        "_bands",
+        "_critical",
+        "_links",
+        "_notes",
+        "_positive",
+        "_rows",
+        "_scores",
+        "_subscales",
+        "instrument_id",
+        "totals",
+    )
+
+    def __init__(
+        self,
+        instrument_id: str,
+        totals: list[Number],
+        *,
+        bands: list[tuple[str, str] | tuple[None, None]] | None = None,
+        positive: list[bool | None] | None = None,
+        critical: list[tuple[CriticalFlag, ...]] | None = None,
+        rows: list[tuple[int, ...]] | None = None,
+        links: tuple[str, ...] = (),
+        notes: tuple[str, ...] = (),
+        scores: list[Score] | None = None,
+        subscales: dict[str, list[Number]] | None = None,
+    ) -> None:
+        self._subscales = subscales or {}
+        self.instrument_id = instrument_id
+        self.totals = totals
+        self._bands = bands
+        self._positive = positive
+        self._critical = critical
+        self._rows = rows
+        self._links = links
+        self._notes = notes
+        self._scores = scores
+
+    @classmethod
+    def of_scores(cls, instrument_id: str, scores: list[Score]) -> ScoreBatch:
+        return cls(instrument_id, [s.total for s in scores], scores=scores)
+
+    def __len__(self) -> int:
+        return len(self.totals)
+
+    @overload
+    def __getitem__(self, index: int) -> Score: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Score]: ...
+
+    def __getitem__(self, index: int | slice) -> Score | list[Score]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(len(self)))]
+        if self._scores is not None:
+            return self._scores[index]
+        assert self._bands is not None and self._positive is not None
+        assert self._critical is not None and self._rows is not None
+        band, label = self._bands[index]
+        return tuple.__new__(
+            Score,
+            (
+                self.instrument_id,
+                self.totals[index],
+                band,
+                label,
+                self._positive[index],
+                {sid: values[index] for sid, values in self._subscales.items()},
+                self._critical[index],
+                dict(zip(self._links, self._rows[index], strict=True)),
+                1.0,
+                self._notes,
+            ),
+        )
+
+
+def score_many(
+    questionnaire: Instrument | str, batch: Sequence[Answers], *, sex: str | None = None
+) -> ScoreBatch:
+    """Score many responses to one instrument: ``list(score_many(i, b)) == [score(i, a)
+    for a in b]``.
+
+    Column-wise: the answers are fetched, type-checked and range-checked for the whole
+    batch in C-level passes (itemgetter/map/set), which is what makes bulk scoring
+    (imports, demo data, recomputation) cheap. An irregular batch (missing or extra
+    items, option codes, bad values, skip logic, subscales) is scored one response at a
+    time by ``score()``, which raises the first ``InvalidAnswer`` exactly as a loop would.
+    """
+    instrument = (
+        questionnaire if isinstance(questionnaire, Instrument) else get_instrument(questionnaire)
+    )
+    plan = _plan_for(instrument)
+    links = tuple(link for link, _ in plan.required)
+    if (
+        not batch
+        or not plan.fast
+        or not (plan.sum_all or plan.total_rule is TotalRule.COUNT_AT_LEAST)
+        or set(map(len, batch)) != {len(links)}
+    ):
+        return _one_by_one(instrument, batch, sex)
+    try:
+        if len(links) > 1:
+            rows: list[tuple[int, ...]] = list(map(itemgetter(*links), batch))
+        else:  # itemgetter of one key returns the value itself, not a 1-tuple
+            rows = [(answers[links[0]],) for answers in batch]  # type: ignore[misc]
+    except (KeyError, TypeError):
+        return _one_by_one(instrument, batch, sex)
+    # item scores given as ints, each item's values within its published weights; True/False
+    # would pass the range check (True == 1), so the types are checked too
+    flat = list(chain.from_iterable(rows))
+    if set(map(type, flat)) != _INT_ONLY:
+        return _one_by_one(instrument, batch, sex)
+    if plan.uniform_weights is not None:
+        valid = plan.uniform_weights.issuperset(flat)
+    else:
+        valid = all(map(frozenset.issuperset, plan.item_weights, zip(*rows, strict=True)))
+    if not valid:
+        return _one_by_one(instrument, batch, sex)
+    position = {link: i for i, link in enumerate(links)}
+
+    done: dict[tuple[tuple[tuple[str, float], ...], bool], list[Number]] = {}
+
+    def column_sum(pairs: tuple[tuple[str, float], ...], count: bool) -> list[Number]:
+        # per response: sum of the items, or count of items at/above their threshold
+        if (pairs, count) not in done:
+            done[pairs, count] = _column_sum(pairs, count)
+        return done[pairs, count]
+
+    def _column_sum(pairs: tuple[tuple[str, float], ...], count: bool) -> list[Number]:
+        if count:
+            hits = [
+                list(map(float(t).__le__, map(itemgetter(position[k]), rows))) for k, t in pairs
+            ]
+            return list(map(sum, zip(*hits, strict=True)))
+        if len(pairs) == 1:
+            return list(map(itemgetter(position[pairs[0][0]]), rows))
+        return list(map(sum, map(itemgetter(*(position[k] for k, _ in pairs)), rows)))
+
+    totals: list[Number] = (
+        list(map(sum, rows)) if plan.sum_all else column_sum(plan.thresholds, count=True)
+    )
+    sub_values = {sid: column_sum(pairs, is_count) for sid, is_count, pairs in plan.subscales}
+    critical: list[tuple[CriticalFlag, ...]] = [()] * len(batch)
+    for rule_id, link, at_least, message in plan.item_criticals:
+        flag = (CriticalFlag(rule_id, link, message),)  # immutable: shared by every hit
+        column = map(float(at_least).__le__, map(itemgetter(links.index(link)), rows))
+        for i in [i for i, hit in enumerate(column) if hit]:
+            critical[i] += flag
+    for rule_id, at_least, message in plan.total_criticals:
+        flag = (CriticalFlag(rule_id, None, message),)
+        for i in [i for i, hit in enumerate(map(float(at_least).__le__, totals)) if hit]:
+            critical[i] += flag
+    bands: list[tuple[str, str] | tuple[None, None]]
+    if plan.band_table:
+        # sums of checked item scores: ints within 0..max, so they index the table directly
+        bands = list(map(plan.band_table.__getitem__, totals))  # type: ignore[arg-type]
+    elif plan.band_mins:
+        mins, named = plan.band_mins, plan.bands
+        bands = [named[bisect_right(mins, t) - 1] for t in totals]
+    else:
+        bands = [(None, None)] * len(batch)
+    positive: list[bool | None]
+    notes: tuple[str, ...] = ()
+    if plan.screen_score is None:
+        positive = [None] * len(batch)
+    else:
+        threshold = plan.screen_at_least
+        if plan.screen_by_sex is not None:
+            threshold = plan.screen_by_sex.get(sex or "")
+            if threshold is None:
+                threshold = plan.screen_default
+                notes = (
+                    f"sex {sex or 'unknown'}: the lower threshold {threshold:g} applied; review",
+                )
+        assert threshold is not None
+        screened = totals if plan.screen_score == "total" else sub_values[plan.screen_score]
+        positive = [v >= threshold for v in screened]
+    return ScoreBatch(
+        instrument.id,
+        totals,
+        bands=bands,
+        positive=positive,
+        critical=critical,
+        rows=rows,
+        links=links,
+        notes=notes,
+        subscales=sub_values,
+    )
+
+
+def _one_by_one(instrument: Instrument, batch: Sequence[Answers], sex: str | None) -> ScoreBatch:
+    return ScoreBatch.of_scores(instrument.id, [score(instrument, a, sex=sex) for a in batch])
 
 
 def score_reference(instrument: Instrument, answers: Answers, *, sex: str | None = None) -> Score:
