@@ -137,13 +137,13 @@ def build() -> OutcomeTables:
         sc(3, "phq9", T(2026, 2, 20), 11),
         sc(4, "phq9", T(2026, 1, 1), 20),
         # craving
-        sc(1, "craving", T(2026, 1, 1), 8),
-        sc(1, "craving", T(2026, 1, 16), 3),
+        sc(1, "craving_nrs", T(2026, 1, 1), 8),
+        sc(1, "craving_nrs", T(2026, 1, 16), 3),
         # ASRS
-        sc(1, "asrs", T(2026, 1, 5), 5, True),
-        sc(2, "asrs", T(2026, 1, 3), 1, False),
-        sc(3, "asrs", T(2026, 1, 15), 4, True),
-        sc(4, "asrs", T(2025, 10, 1), 6, True),  # long before admission: not screened
+        sc(1, "asrs_screener", T(2026, 1, 5), 5, True),
+        sc(2, "asrs_screener", T(2026, 1, 3), 1, False),
+        sc(3, "asrs_screener", T(2026, 1, 15), 4, True),
+        sc(4, "asrs_screener", T(2025, 10, 1), 6, True),  # long before admission: not screened
     ]
     alerts = [
         {

@@ -8,7 +8,7 @@ from speciosa.clinical.outcomes.dashboard import (
     compute_dashboard,
     suppress_small_cells,
 )
-from speciosa.clinical.outcomes.definitions import load_definitions
+from speciosa.clinical.outcomes.definitions import DATA_FILE, load_definitions
 from speciosa.clinical.outcomes.engine import compute_measures_duckdb
 from speciosa.clinical.outcomes.tables import CohortFilter
 from tests.clinical.outcomes import hand_cohort as hc
@@ -64,7 +64,7 @@ def test_zero_counts_are_not_suppressed(dashboard):
 
 def test_large_cells_survive_suppression(dashboard):
     rows = suppress_small_cells(dashboard.tables["mbc_fidelity"], 11)
-    craving = next(r for r in rows if r["instrument"] == "craving")
+    craving = next(r for r in rows if r["instrument"] == "craving_nrs")
     assert craving["n_due"] == 21
     assert craving["n_on_time"] == "<11"
 
@@ -84,3 +84,23 @@ def test_comparison_of_two_programs_reports_differences():
     assert day30["a"] == pytest.approx(1 / 3)
     assert day30["b"] == pytest.approx(1.0)
     assert day30["difference"] == pytest.approx(-2 / 3)
+
+
+def test_reliable_change_thresholds_match_the_instrument_library():
+
+    from speciosa.clinical.knowledge import load_data_file
+
+    folder = DATA_FILE.parents[2] / "instruments" / "data"
+    for inst in load_definitions().measures.symptom_change.instruments:
+        scoring = load_data_file(folder / f"{inst.id}.scoring.yaml")
+        library = (scoring.get("reliable_change") or {}).get("threshold")
+        assert inst.reliable_change == library, inst.id
+
+
+def test_every_instrument_the_measures_read_exists_in_the_library():
+
+    from speciosa.clinical.outcomes.sql import instrument_codes
+
+    folder = DATA_FILE.parents[2] / "instruments" / "data"
+    for instrument in instrument_codes(load_definitions()):
+        assert (folder / f"{instrument}.json").exists(), instrument

@@ -14,7 +14,7 @@ from speciosa.clinical.outcomes.tables import CohortFilter, tables_from_rows
 
 AS_OF = date(2026, 3, 1)
 START = date(2025, 10, 1)
-INSTRUMENTS = ["cows", "phq9", "gad7", "asrs", "craving"]
+INSTRUMENTS = ["cows", "phq9", "gad7", "asrs_screener", "craving_nrs"]
 # a coarse time grid makes same-timestamp ties common
 OFFSETS = st.integers(-40, 200).map(lambda h: timedelta(hours=12 * h))
 

@@ -87,7 +87,7 @@ def test_phq9_change_and_reliable_change(raw):
 
 
 def test_craving_change_without_rci_reports_no_reliable_counts(raw):
-    craving = next(r for r in raw["symptom_change"] if r["instrument"] == "craving")
+    craving = next(r for r in raw["symptom_change"] if r["instrument"] == "craving_nrs")
     assert (craving["n_pairs"], craving["mean_change"]) == (1, -5.0)
     assert craving["sd_change"] is None
     assert craving["n_improved"] is None and craving["n_deteriorated"] is None
@@ -146,8 +146,8 @@ def test_alert_burden_and_time_to_acknowledge(raw):
 
 def test_mbc_fidelity_due_and_on_time(raw):
     assert raw["mbc_fidelity"] == [
-        {"instrument": "asrs", "n_due": 4, "n_on_time": 3},
-        {"instrument": "craving", "n_due": 21, "n_on_time": 2},
+        {"instrument": "asrs_screener", "n_due": 4, "n_on_time": 3},
+        {"instrument": "craving_nrs", "n_due": 21, "n_on_time": 2},
         {"instrument": "gad7", "n_due": 7, "n_on_time": 0},
         {"instrument": "phq9", "n_due": 7, "n_on_time": 5},
     ]

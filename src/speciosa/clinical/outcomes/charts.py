@@ -64,7 +64,7 @@ def km_curve_svg(
             x = px(h)
             out.append(
                 f'<line x1="{x:.1f}" y1="{top}" x2="{x:.1f}" y2="{top + ph}" stroke="{MUTED}" '
-                f'stroke-dasharray="3,3"/><text x="{x + 3:.1f}" y="{top + 10}" font-size="9" '
+                f'stroke-dasharray="3,3"/><text x="{x + 3:.1f}" y="{top + ph - 4}" font-size="9" '
                 f'fill="{MUTED}">day {h}</text>'
             )
     # step function: flat from the previous day to this one, then drop

@@ -1,8 +1,8 @@
 """The fast path: every measure as set-based DuckDB SQL over the Arrow extract.
 
-No per-patient Python: the cohort and the cohort's scores are materialised once as
-DuckDB temp tables, then each measure is one SELECT. Python only touches the
-aggregated rows (a few hundred at most).
+No per-patient Python: the cohort is materialised once as a DuckDB temp table, the
+cohort's scores are a view over it, then each measure is one SELECT. Python only
+touches the aggregated rows (a few hundred at most).
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ def filter_parameters(f: CohortFilter, as_of: date, sql: str) -> dict[str, Any]:
 def connect(tables: OutcomeTables, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB connection with the extract registered (zero-copy Arrow views)."""
     con = duckdb.connect(":memory:")
+    con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     for name, table in tables.items():
@@ -70,7 +71,7 @@ def compute_measures_duckdb(
             f"CREATE OR REPLACE TEMP TABLE cohort AS {sql}",
             filter_parameters(cohort, as_of, sql),
         )
-        con.execute(f"CREATE OR REPLACE TEMP TABLE cs AS {cohort_scores_sql(d)}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW cs AS {cohort_scores_sql(d)}")
         return {
             name: clean_rows(name, _fetch_rows(con, query))
             for name, query in measure_queries(d).items()

@@ -86,16 +86,27 @@ SELECT * FROM banded WHERE {" AND ".join(patient_where)}
 """  # noqa: S608 - literals come from vetted definitions; filters are bound
 
 
-def cohort_scores_sql(d: OutcomeDefinitions) -> str:
+def instrument_codes(d: OutcomeDefinitions) -> dict[str, int]:
+    """Small integer per instrument the measures read: group keys stay single integers."""
     m = d.measures
     wanted = {m.withdrawal.instrument, m.adhd_care.instrument}
     wanted |= {i.id for i in m.symptom_change.instruments}
     wanted |= {s.instrument for s in m.mbc_fidelity.schedule}
+    return {name: i + 1 for i, name in enumerate(sorted(wanted))}
+
+
+def cohort_scores_sql(d: OutcomeDefinitions) -> str:
+    """The cohort's scores with ``rel`` (days since admission) and ``pk`` = patient x
+    instrument as one BIGINT. Used as a view: each measure's instrument filter is pushed
+    below the join, which is cheaper than materialising millions of rows once."""
+    codes = ", ".join(f"('{k}', {v})" for k, v in instrument_codes(d).items())
     return f"""
-SELECT s.patient_id, s.instrument, s.total, s.is_positive, c.duration,
+SELECT s.patient_id, s.instrument, k.code, s.patient_id * 64 + k.code AS pk,
+  s.total, s.is_positive, c.duration, c.followup_days,
   {_rel("s.at", "c.admitted_on")} AS rel
-FROM scores s JOIN cohort c ON c.patient_id = s.patient_id
-WHERE s.instrument IN ({_quoted(sorted(wanted))})
+FROM scores s
+  JOIN (VALUES {codes}) AS k(instrument, code) ON k.instrument = s.instrument
+  JOIN cohort c ON c.patient_id = s.patient_id
 """  # noqa: S608
 
 
@@ -171,28 +182,29 @@ FROM managed
 
 
 def symptom_change_sql(d: OutcomeDefinitions) -> str:
+    """One pass per patient x instrument: the follow-up is the last in-episode score when
+    it lies at least the gap after the baseline (any eligible score would be at or before
+    it, so no self-join is needed)."""
     sc = d.measures.symptom_change
     rci_rows = ", ".join(
         f"('{i.id}', {'NULL' if i.reliable_change is None else float(i.reliable_change)})"
         for i in sc.instruments
     )
+    in_base = f"rel >= -{sc.baseline_before_days} AND rel <= {sc.baseline_after_days}"
     return f"""
 WITH rci(instrument, rci) AS (VALUES {rci_rows}),
-b AS (
-  SELECT patient_id, instrument, arg_min(total, (rel, -total)) AS base_total,
-    min(rel) AS base_rel
-  FROM cs
-  WHERE instrument IN (SELECT instrument FROM rci)
-    AND rel >= -{sc.baseline_before_days} AND rel <= {sc.baseline_after_days}
-  GROUP BY patient_id, instrument
-), f AS (
-  SELECT cs.patient_id, cs.instrument, arg_max(cs.total, (cs.rel, cs.total)) AS fu_total
-  FROM cs JOIN b ON b.patient_id = cs.patient_id AND b.instrument = cs.instrument
-  WHERE cs.rel >= b.base_rel + {sc.min_followup_gap_days} AND cs.rel < cs.duration + 1
-  GROUP BY cs.patient_id, cs.instrument
+per AS (
+  SELECT pk, any_value(instrument) AS instrument,
+    arg_min(total, (rel, -total)) FILTER (WHERE {in_base}) AS base_total,
+    min(rel) FILTER (WHERE {in_base}) AS base_rel,
+    arg_max(total, (rel, total)) FILTER (WHERE rel < duration + 1) AS last_total,
+    max(rel) FILTER (WHERE rel < duration + 1) AS last_rel
+  FROM cs WHERE instrument IN (SELECT instrument FROM rci)
+  GROUP BY pk
 ), pairs AS (
-  SELECT b.instrument, b.base_total, f.fu_total, f.fu_total - b.base_total AS change
-  FROM b JOIN f ON f.patient_id = b.patient_id AND f.instrument = b.instrument
+  SELECT instrument, base_total, last_total AS fu_total, last_total - base_total AS change
+  FROM per
+  WHERE base_rel IS NOT NULL AND last_rel >= base_rel + {sc.min_followup_gap_days}
 )
 SELECT p.instrument, count(*) AS n_pairs, avg(base_total) AS mean_baseline,
   avg(fu_total) AS mean_followup, avg(change) AS mean_change, stddev_samp(change) AS sd_change,
@@ -333,29 +345,29 @@ def mbc_fidelity_sql(d: OutcomeDefinitions) -> str:
     )
     return f"""
 WITH sched(instrument, first_day, interval_days, window_days) AS (VALUES {rows}),
-lim AS (
-  SELECT c.patient_id, s.*, least(c.duration, c.followup_days - s.window_days) AS last_day
-  FROM cohort c CROSS JOIN sched s
-), due AS (
-  SELECT patient_id, instrument, first_day, interval_days, window_days,
-    CASE WHEN last_day >= first_day THEN (last_day - first_day) // interval_days + 1
-         ELSE 0 END AS n_due
-  FROM lim
+due AS (
+  SELECT instrument, sum(CASE WHEN last_day >= first_day
+                              THEN (last_day - first_day) // interval_days + 1
+                              ELSE 0 END) AS n_due
+  FROM (
+    SELECT s.*, least(c.duration, c.followup_days - s.window_days) AS last_day
+    FROM cohort c CROSS JOIN sched s
+  ) GROUP BY instrument
 ), hits AS (
-  SELECT DISTINCT d.patient_id, d.instrument,
-    round((s.rel - d.first_day) / d.interval_days) AS k
-  FROM cs s JOIN due d ON d.patient_id = s.patient_id AND d.instrument = s.instrument
-  WHERE d.n_due > 0
-    AND round((s.rel - d.first_day) / d.interval_days) BETWEEN 0 AND d.n_due - 1
-    AND abs(s.rel - (d.first_day + d.interval_days
-                     * round((s.rel - d.first_day) / d.interval_days))) <= d.window_days
-), totals AS (
-  SELECT instrument, sum(n_due) AS n_due FROM due GROUP BY instrument
+  SELECT instrument, pk, k FROM (
+    SELECT cs.instrument, cs.pk, cs.rel, s.first_day, s.interval_days, s.window_days,
+      CAST(round((cs.rel - s.first_day) / s.interval_days) AS BIGINT) AS k,
+      least(cs.duration, cs.followup_days - s.window_days) AS last_day
+    FROM cs JOIN sched s ON s.instrument = cs.instrument
+  )
+  WHERE last_day >= first_day AND k >= 0 AND k <= (last_day - first_day) // interval_days
+    AND abs(rel - (first_day + interval_days * k)) <= window_days
+  GROUP BY instrument, pk, k
 ), on_time AS (
   SELECT instrument, count(*) AS n_on_time FROM hits GROUP BY instrument
 )
 SELECT t.instrument, t.n_due::BIGINT AS n_due, coalesce(o.n_on_time, 0) AS n_on_time
-FROM totals t LEFT JOIN on_time o ON o.instrument = t.instrument
+FROM due t LEFT JOIN on_time o ON o.instrument = t.instrument
 WHERE t.n_due > 0 ORDER BY t.instrument
 """  # noqa: S608
 
@@ -382,7 +394,7 @@ def single_statement_sql(d: OutcomeDefinitions, f: CohortFilter) -> str:
     becomes a JSON list in one row."""
     ctes = [
         f"cohort AS MATERIALIZED ({cohort_sql(d, f)})",
-        f"cs AS MATERIALIZED ({cohort_scores_sql(d)})",
+        f"cs AS ({cohort_scores_sql(d)})",
     ]
     selects = []
     for name, query in measure_queries(d).items():

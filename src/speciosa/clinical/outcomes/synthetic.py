@@ -184,7 +184,7 @@ def generate_tables(n_patients: int, seed: int = 7, as_of: date | None = None) -
 
     # scores: craving twice weekly, PHQ-9/GAD-7 every ~4 weeks, COWS daily x5 (OUD), ASRS once
     parts = []
-    plan = [("craving", 3.5, 1.5, 10.0), ("phq9", 28.0, 6.0, 27.0), ("gad7", 28.0, 6.0, 21.0)]
+    plan = [("craving_nrs", 3.5, 1.5, 10.0), ("phq9", 28.0, 6.0, 27.0), ("gad7", 28.0, 6.0, 21.0)]
     for instrument, every, jitter, top in plan:
         counts = (span // every).astype("int64") + 1
         pi, k = _series(rng, np.arange(n), counts)
@@ -216,7 +216,7 @@ def generate_tables(n_patients: int, seed: int = 7, as_of: date | None = None) -
     parts.append(
         (
             s_idx,
-            np.full(s_idx.size, "asrs"),
+            np.full(s_idx.size, "asrs_screener"),
             admitted[s_idx] + rng.uniform(-5, 20, s_idx.size),
             asrs_total,
             asrs_total >= 4,
