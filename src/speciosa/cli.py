@@ -559,6 +559,42 @@ def import_fhir_ndjson(
     )
 
 
+@import_app.command("redcap")
+def import_redcap(
+    dictionary: str = typer.Option(..., "--dictionary", "-d", help="Data dictionary CSV"),
+    records: str = typer.Option(..., "--records", "-r", help="Records export (CSV or JSON)"),
+    program: str = _PROGRAM,
+    user: str = _USER,
+    chunk_size: int = _CHUNK,
+    rejects: str = _REJECTS,
+    as_json: bool = _JSON,
+) -> None:
+    """Import a REDCap project: demographics, kratom use and repeating medication / lab /
+    diagnosis / episode instruments, matched by field name (docs/import.md)."""
+    from pathlib import Path
+
+    setup_django()
+    from speciosa.clinical.errors import InvalidInput
+    from speciosa.dataio.redcap import RedcapSource
+
+    try:
+        source = RedcapSource(Path(dictionary), Path(records))
+    except InvalidInput as exc:
+        raise _fail(exc.message, EXIT_USAGE, as_json) from exc
+    if source.unmapped_forms and not as_json:
+        console.print(
+            f"[yellow]Not imported (no matching table): {', '.join(source.unmapped_forms)}"
+        )
+    _run_imports(
+        [source],
+        username=user,
+        program_code=program,
+        chunk_size=chunk_size,
+        rejects=Path(rejects) if rejects else None,
+        as_json=as_json,
+    )
+
+
 @app.command("export")
 def export(
     out: str = typer.Argument(..., help="Output folder"),
