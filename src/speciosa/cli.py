@@ -92,6 +92,9 @@ def demo_data(
     if_empty: bool = typer.Option(
         False, "--if-empty", help="Do nothing if the demo program has patients"
     ),
+    skip_step: list[str] = typer.Option(  # noqa: B006 - typer needs a list default
+        [], "--skip-step", help="Skip an app's demo step, e.g. measures (repeatable)"
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary"),
 ) -> None:
     """Load a synthetic demo program (one user per role, N patients)."""
@@ -104,7 +107,10 @@ def demo_data(
     else:
         with make_progress() as progress:
             summary = generate_demo_program(
-                patients=patients, seed=seed, progress=progress_callback(progress)
+                patients=patients,
+                seed=seed,
+                progress=progress_callback(progress),
+                skip_steps=skip_step,
             )
     summary.setdefault("password", DEMO_PASSWORD)
     if as_json:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from random import Random
@@ -425,6 +425,7 @@ def generate_demo_program(
     patients: int,
     seed: int,
     progress: Callable[[str, int], Callable[[int], None]] | None = None,
+    skip_steps: Collection[str] = (),
 ) -> dict:
     """Create (or extend) the demo program. Deterministic for a given seed and size."""
     progress = progress or _noop_progress
@@ -488,6 +489,8 @@ def generate_demo_program(
     )
     seconds = {"patients_and_records": round(time.perf_counter() - started, 2)}
     for name, step in demo_steps():
+        if name in skip_steps:
+            continue
         step_started = time.perf_counter()
         step(context)
         seconds[name] = round(time.perf_counter() - step_started, 2)

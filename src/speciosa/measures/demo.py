@@ -3,7 +3,7 @@
 Weekly PHQ-9, GAD-7 and craving ratings that mostly improve; a COWS series for patients in
 an induction; the ASRS screener at intake for some; monthly kratom dependence (LDQ); a few
 PHQ-9 item 9 answers above 0 so the safety rules have something to find. Every row is
-scored by the real engine; rows are written with bulk_create in chunks.
+scored by the real engine; rows are written in chunks with dataio's bulk insert.
 """
 
 from datetime import datetime, timedelta
@@ -15,6 +15,7 @@ from django.utils import timezone
 from speciosa.audit.models import AuditAction
 from speciosa.audit.services import write_audit
 from speciosa.clinical.instruments import get_instrument
+from speciosa.dataio.bulk import insert_rows
 from speciosa.demo.steps import DemoContext
 from speciosa.measures.models import AssessmentSchedule, QuestionnaireResponse, Score
 from speciosa.measures.services import build_rows
@@ -109,19 +110,17 @@ def add_demo_scores(ctx: DemoContext) -> None:
                 )
             )
         with transaction.atomic():
-            QuestionnaireResponse.objects.bulk_create(responses, batch_size=1000)
-            if any(r.pk is None for r in responses):  # backends without RETURNING
-                pks = dict(
-                    QuestionnaireResponse.objects.filter(
-                        uid__in=[r.uid for r in responses]
-                    ).values_list("uid", "pk")
-                )
-                for r in responses:
-                    r.pk = pks[r.uid]
+            # dataio's bulk path (COPY on PostgreSQL, prepared executemany on SQLite):
+            # bulk_create's per-value SQL compilation cost more than scoring at 100k patients
+            insert_rows(QuestionnaireResponse, responses)
+            pks = dict(  # by patient: a uid IN (...) list would pass SQLite's variable cap
+                QuestionnaireResponse.objects.filter(patient_id__in=ids).values_list("uid", "pk")
+            )
             for response, row in zip(responses, scores, strict=True):
+                response.pk = pks[response.uid]
                 row.response_id = response.pk
-            Score.objects.bulk_create(scores, batch_size=1000)
-            AssessmentSchedule.objects.bulk_create(schedules, batch_size=1000)
+            insert_rows(Score, scores)
+            insert_rows(AssessmentSchedule, schedules)
             write_audit(
                 actor=None,
                 action=AuditAction.BULK_CREATE,
