@@ -28,13 +28,33 @@ from speciosa.patients.models import Diagnosis, LabResult, Medication, Patient, 
 
 # name -> fn(patient_ids) -> {patient_id: tuple of facts}; name is a PatientFacts field.
 FactProvider = Callable[[list[int]], dict[int, tuple]]
-_providers: dict[str, FactProvider] = {}
+# several apps may provide the same field (e.g. "events" from plans and research): their
+# facts are concatenated and, when they carry a time ("at"), sorted oldest first.
+_providers: dict[str, list[FactProvider]] = {}
 
 
 def register_fact_provider(field: str, provider: FactProvider) -> None:
     if field not in PatientFacts.__dataclass_fields__:
         raise ValueError(f"PatientFacts has no field {field!r}")
-    _providers[field] = provider
+    registered = _providers.setdefault(field, [])
+    if provider not in registered:
+        registered.append(provider)
+
+
+def _provided(field: str, ids: list[int]) -> dict[int, tuple]:
+    providers = _providers[field]
+    if len(providers) == 1:
+        return providers[0](ids)
+    merged: dict[int, list] = defaultdict(list)
+    for provider in providers:
+        for patient_id, facts in provider(ids).items():
+            merged[patient_id].extend(facts)
+    return {
+        patient_id: tuple(sorted(facts, key=lambda f: getattr(f, "at", 0)))
+        if all(hasattr(f, "at") for f in facts)
+        else tuple(facts)
+        for patient_id, facts in merged.items()
+    }
 
 
 def _route(value: str) -> Route | None:
@@ -111,7 +131,7 @@ def build_facts_for_patients(
     labs = _group(
         LabResult.objects.filter(patient_id__in=ids).order_by("collected_at", "id"), _lab_fact
     )
-    extra = {field: provider(ids) for field, provider in _providers.items()}
+    extra = {field: _provided(field, ids) for field in _providers}
     result = {}
     for p in patients:
         result[p.pk] = PatientFacts(

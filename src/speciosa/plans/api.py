@@ -1,5 +1,161 @@
-"""JSON API of the plans app (django-ninja router, mounted in speciosa/api.py)."""
+"""JSON API of the plans app (django-ninja router, mounted at /api/plans/)."""
 
+from uuid import UUID
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Router
 
+from speciosa.audit.models import AuditAction
+from speciosa.audit.services import write_audit
+from speciosa.clinical.planning.document import diff_plans
+from speciosa.clinical.planning.induction import InductionCheck, check_induction_readiness
+from speciosa.clinical.planning.library import load_library
+from speciosa.patients.facts import build_patient_facts
+from speciosa.patients.queries import get_patient_for_user
+from speciosa.plans import services
+from speciosa.plans.models import PlanVersion
+from speciosa.plans.queries import get_plan_for_user, plans_due_for_review, plans_for_user
+from speciosa.plans.schemas import (
+    CareEventIn,
+    ChangeOut,
+    CreatedOut,
+    InterventionOut,
+    PathwayOut,
+    PlanChangeIn,
+    PlanCreateIn,
+    PlanOut,
+    PlanSummaryOut,
+    ReviewIn,
+    SignatureIn,
+    SignatureOut,
+    VersionOut,
+)
+
 router = Router(tags=["plans"])
+
+
+@router.get("/pathways", response=list[PathwayOut])
+def list_pathways(request):
+    return [
+        PathwayOut(
+            id=p.id, title=p.title, evidence_note=p.evidence_note, citations=list(p.citations)
+        )
+        for p in load_library().pathways.values()
+    ]
+
+
+@router.get("/interventions", response=list[InterventionOut])
+def list_interventions(request):
+    return [
+        InterventionOut(**i.model_dump(exclude={"default_frequency"}))
+        for i in load_library().interventions.values()
+    ]
+
+
+@router.get("", response=list[PlanSummaryOut])
+def list_plans(request, patient: UUID | None = None, due_for_review: bool = False, limit: int = 50):
+    limit = max(1, min(limit, 200))
+    if due_for_review:
+        qs = plans_due_for_review(request.auth, timezone.localdate())
+    else:
+        qs = plans_for_user(request.auth).order_by("-updated_at", "id")
+    if patient is not None:
+        qs = qs.filter(patient=get_patient_for_user(request.auth, patient))
+    return [PlanSummaryOut.from_model(p) for p in qs[:limit]]
+
+
+@router.post("", response={201: PlanOut})
+def create_plan(request, body: PlanCreateIn):
+    patient = get_patient_for_user(request.auth, body.patient)
+    plan = services.create_plan_from_template(
+        actor=request.auth,
+        patient=patient,
+        pathway_ids=body.pathway_ids,
+        start_date=body.start_date,
+        taper=body.taper,
+        title=body.title,
+        review_due_on=body.review_due_on,
+    )
+    return 201, PlanOut.from_model(plan)
+
+
+@router.get("/{plan_id}", response=PlanOut)
+def read_plan(request, plan_id: UUID):
+    plan = get_plan_for_user(request.auth, plan_id)
+    write_audit(actor=request.auth, action=AuditAction.READ, obj=plan)
+    return PlanOut.from_model(plan)
+
+
+@router.put("/{plan_id}", response=PlanOut)
+def change_plan(request, plan_id: UUID, body: PlanChangeIn):
+    plan = get_plan_for_user(request.auth, plan_id)
+    services.change_plan(
+        actor=request.auth,
+        plan=plan,
+        expected_version=body.version,
+        document=body.document,
+        reason=body.reason,
+    )
+    return PlanOut.from_model(plan)
+
+
+@router.post("/{plan_id}/signatures", response={201: SignatureOut})
+def sign_plan(request, plan_id: UUID, body: SignatureIn):
+    plan = get_plan_for_user(request.auth, plan_id)
+    signature = services.sign_plan(
+        actor=request.auth,
+        plan=plan,
+        version_number=body.version_number,
+        signer_role=body.signer_role,
+        typed_name=body.typed_name,
+        method=body.method,
+    )
+    return 201, SignatureOut.from_model(signature)
+
+
+@router.post("/{plan_id}/reviews", response=PlanOut)
+def review_plan(request, plan_id: UUID, body: ReviewIn):
+    plan = get_plan_for_user(request.auth, plan_id)
+    services.review_plan(
+        actor=request.auth,
+        plan=plan,
+        expected_version=body.version,
+        next_review_on=body.next_review_on,
+        note=body.note,
+        status=body.status,
+    )
+    return PlanOut.from_model(plan)
+
+
+@router.get("/{plan_id}/versions", response=list[VersionOut])
+def list_versions(request, plan_id: UUID):
+    plan = get_plan_for_user(request.auth, plan_id)
+    versions = plan.versions.select_related("author").prefetch_related("signatures")
+    return [VersionOut.from_model(v) for v in versions.order_by("number")]
+
+
+@router.get("/{plan_id}/diff", response=list[ChangeOut])
+def diff_versions(request, plan_id: UUID, from_version: int, to_version: int):
+    plan = get_plan_for_user(request.auth, plan_id)
+    old = get_object_or_404(PlanVersion, plan=plan, number=from_version)
+    new = get_object_or_404(PlanVersion, plan=plan, number=to_version)
+    changes = diff_plans(
+        services.parse_document(old.document), services.parse_document(new.document)
+    )
+    return [ChangeOut(**c.model_dump(mode="json")) for c in changes]
+
+
+@router.get("/{plan_id}/induction-check", response=InductionCheck)
+def induction_check(request, plan_id: UUID):
+    plan = get_plan_for_user(request.auth, plan_id)
+    return check_induction_readiness(build_patient_facts(plan.patient))
+
+
+@router.post("/patients/{patient_id}/events", response={201: CreatedOut})
+def record_care_event(request, patient_id: UUID, body: CareEventIn):
+    patient = get_patient_for_user(request.auth, patient_id)
+    event = services.record_care_event(
+        actor=request.auth, patient=patient, kind=body.kind, at=body.at, status=body.status
+    )
+    return 201, CreatedOut(id=event.uid)

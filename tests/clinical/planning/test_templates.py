@@ -187,3 +187,36 @@ def test_rci_worked_example():
 def test_rci_rejects_reliability_of_one():
     with pytest.raises(InvalidInput):
         reliable_change(10, 5, sd=5, reliability=1.0)
+
+
+# --- checks before saving -------------------------------------------------------------
+
+
+def test_check_refuses_raising_a_kratom_target_above_current_use():
+    from speciosa.clinical.planning.checks import check_kratom_only_reduces
+
+    plan = apply_pathway("kratom-taper", facts=kratom_facts("8"), start=START)
+    data = plan.model_dump()
+    objective = data["problems"][0]["goals"][0]["objectives"][0]
+    objective["condition"]["max_grams_per_day"] = 12
+    objective["condition"]["baseline_grams_per_day"] = None
+    with pytest.raises(InvalidInput, match="only reduce"):
+        check_kratom_only_reduces(type(plan).model_validate(data), kratom_facts("8"))
+
+
+def test_check_refuses_an_increasing_taper():
+    from speciosa.clinical.planning.checks import check_kratom_only_reduces
+
+    plan = apply_pathway("kratom-taper", facts=kratom_facts("8"), start=START)
+    data = plan.model_dump()
+    data["taper"][2]["grams_per_day"] = Decimal("9")
+    with pytest.raises(InvalidInput, match="never increase"):
+        check_kratom_only_reduces(type(plan).model_validate(data), kratom_facts("8"))
+
+
+def test_check_accepts_the_generated_taper_plan():
+    from speciosa.clinical.planning.checks import check_kratom_only_reduces
+
+    plan = apply_pathway("kratom-taper", facts=kratom_facts("8"), start=START)
+    check_kratom_only_reduces(plan, kratom_facts("8"))  # no error
+    assert plan.taper[0].grams_per_day == Decimal("8")
