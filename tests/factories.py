@@ -66,3 +66,25 @@ def add_lab(patient: Patient, analyte: str, value: float | None = None, **fields
     return LabResult.objects.create(
         program=patient.program, patient=patient, analyte=analyte, value=value, **defaults
     )
+
+
+def make_plan(patient: Patient, pathway_id: str = "depression-anxiety"):
+    """A draft treatment plan (version 1) built from a pathway, without the services."""
+    from speciosa.clinical.planning.templates import apply_pathway
+    from speciosa.patients.facts import build_patient_facts
+    from speciosa.plans.models import PlanVersion, TreatmentPlan
+
+    start = timezone.localdate()
+    document = apply_pathway(pathway_id, facts=build_patient_facts(patient), start=start)
+    plan = TreatmentPlan.objects.create(
+        program=patient.program,
+        patient=patient,
+        title=document.title,
+        start_date=start,
+        review_due_on=start + timedelta(days=30),
+        pathway_ids=[pathway_id],
+    )
+    PlanVersion.objects.create(
+        plan=plan, number=1, document=document.model_dump(mode="json"), reason="factory"
+    )
+    return plan

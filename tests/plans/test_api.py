@@ -18,7 +18,7 @@ def test_create_plan_from_template_returns_201_with_document(api_client, kratom_
         "post",
         "/api/plans",
         {
-            "patient": str(kratom_patient.uid),
+            "patient_id": str(kratom_patient.uid),
             "pathway_ids": ["kratom-taper"],
             "taper": {"step": "2", "step_unit": "grams", "interval_days": 7},
         },
@@ -46,7 +46,7 @@ def test_outsider_cannot_create_for_another_programs_patient(client, outsider, k
         client,
         "post",
         "/api/plans",
-        {"patient": str(kratom_patient.uid), "pathway_ids": ["depression-anxiety"]},
+        {"patient_id": str(kratom_patient.uid), "pathway_ids": ["depression-anxiety"]},
     )
     assert response.status_code == 404
 
@@ -115,11 +115,12 @@ def test_review_then_due_list(api_client, taper_plan):
     assert due_now == []
 
 
-def test_unknown_pathway_is_404(api_client, patient):
+def test_unknown_pathway_is_422_naming_the_field(api_client, patient):
     response = send(
-        api_client, "post", "/api/plans", {"patient": str(patient.uid), "pathway_ids": ["nope"]}
+        api_client, "post", "/api/plans", {"patient_id": str(patient.uid), "pathway_ids": ["nope"]}
     )
-    assert response.status_code == 404
+    assert response.status_code == 422
+    assert response.json()["detail"]["field"] == "pathway_ids"
 
 
 def test_pathway_and_intervention_catalogues(api_client):

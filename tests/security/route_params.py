@@ -15,7 +15,14 @@ from speciosa.accounts.models import Program, Role
 from speciosa.accounts.route_rules import Side
 from speciosa.patients.models import Patient
 from speciosa.research.queries import active_consent
-from tests.factories import add_kratom_use, add_medication, make_patient, make_program, make_user
+from tests.factories import (
+    add_kratom_use,
+    add_medication,
+    make_patient,
+    make_plan,
+    make_program,
+    make_user,
+)
 
 
 class World:
@@ -136,6 +143,7 @@ PATH_PARAMS: dict[str, Callable[[World, Side], Any]] = {
     "code": lambda w, side: w.programs[side].code,
     "alert_id": lambda w, side: make_alert(w.patients[side]).uid,
     "card_id": lambda w, side: "C1",
+    "plan_id": lambda w, side: make_plan(w.patients[side]).uid,
 }
 
 

@@ -163,6 +163,19 @@ API_RULES: dict[str, RouteRule] = {
     "GET /api/safety/evidence": RouteRule(G.SIGNED_IN, note="evidence cards, no patient data"),
     "GET /api/safety/evidence/{card_id}": RouteRule(G.SIGNED_IN, note="no patient data"),
     "GET /api/safety/rules": RouteRule(G.SIGNED_IN, note="rule table, no patient data"),
+    # plans (issue 5)
+    "GET /api/plans/pathways": RouteRule(G.SIGNED_IN, note="template catalogue, no patient data"),
+    "GET /api/plans/interventions": RouteRule(G.SIGNED_IN, note="library, no patient data"),
+    "GET /api/plans": RouteRule(G.SIGNED_IN, A.VIEW_CHART, "list scoped to own programs"),
+    "POST /api/plans": RouteRule(G.CHART, A.EDIT_PLAN, "patient named in body"),
+    "GET /api/plans/{plan_id}": RouteRule(G.CHART, A.VIEW_CHART),
+    "PUT /api/plans/{plan_id}": RouteRule(G.CHART, A.EDIT_PLAN),
+    "POST /api/plans/{plan_id}/signatures": RouteRule(G.CHART, A.SIGN_PLAN),
+    "POST /api/plans/{plan_id}/reviews": RouteRule(G.CHART, A.EDIT_PLAN),
+    "GET /api/plans/{plan_id}/versions": RouteRule(G.CHART, A.VIEW_CHART),
+    "GET /api/plans/{plan_id}/diff": RouteRule(G.CHART, A.VIEW_CHART),
+    "GET /api/plans/{plan_id}/induction-check": RouteRule(G.CHART, A.VIEW_CHART),
+    "POST /api/plans/patients/{patient_id}/events": RouteRule(G.CHART, A.EDIT_PLAN),
 }
 
 # Every Django URL pattern that is not a NinjaAPI operation: "/route/<conv:param>/".

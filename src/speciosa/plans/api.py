@@ -54,20 +54,22 @@ def list_interventions(request):
 
 
 @router.get("", response=list[PlanSummaryOut])
-def list_plans(request, patient: UUID | None = None, due_for_review: bool = False, limit: int = 50):
+def list_plans(
+    request, patient_id: UUID | None = None, due_for_review: bool = False, limit: int = 50
+):
     limit = max(1, min(limit, 200))
     if due_for_review:
         qs = plans_due_for_review(request.auth, timezone.localdate())
     else:
         qs = plans_for_user(request.auth).order_by("-updated_at", "id")
-    if patient is not None:
-        qs = qs.filter(patient=get_patient_for_user(request.auth, patient))
+    if patient_id is not None:
+        qs = qs.filter(patient=get_patient_for_user(request.auth, patient_id))
     return [PlanSummaryOut.from_model(p) for p in qs[:limit]]
 
 
 @router.post("", response={201: PlanOut})
 def create_plan(request, body: PlanCreateIn):
-    patient = get_patient_for_user(request.auth, body.patient)
+    patient = get_patient_for_user(request.auth, body.patient_id)
     plan = services.create_plan_from_template(
         actor=request.auth,
         patient=patient,

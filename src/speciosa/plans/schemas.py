@@ -12,7 +12,7 @@ from speciosa.plans.models import CareEventStatus, PlanStatus, SignatureMethod, 
 
 
 class PlanCreateIn(Schema):
-    patient: UUID
+    patient_id: UUID
     pathway_ids: list[str] = Field(min_length=1, max_length=4)
     start_date: date | None = None
     review_due_on: date | None = None

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from speciosa.clinical.citations import Citation
-from speciosa.clinical.errors import NotFound
+from speciosa.clinical.errors import InvalidInput, NotFound
 from speciosa.clinical.knowledge import load_data_file
 
 DATA = Path(__file__).parent / "data"
@@ -74,7 +74,10 @@ class Library(BaseModel):
         try:
             return self.pathways[pathway_id]
         except KeyError:
-            raise NotFound(f"No pathway {pathway_id!r}") from None
+            known = ", ".join(self.pathways)
+            raise InvalidInput(
+                "pathway_ids", f"no pathway {pathway_id!r} (known: {known})"
+            ) from None
 
     def cite(self, citation_ids: tuple[str, ...] | list[str]) -> list[Citation]:
         return [self.citations[c] for c in citation_ids]
