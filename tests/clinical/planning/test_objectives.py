@@ -187,6 +187,21 @@ def test_baseline_before_plan_start_is_used():
     assert result.status is MET
 
 
+def test_without_sd_the_shared_instrument_threshold_decides():
+    # PHQ-9 ships a published reliable-change threshold of 6 points (instrument library)
+    shared = ReliableImprovement(instrument_id="phq9")
+    met = shared.evaluate(facts(scores=scores("phq9", [18, 12], every_days=14)), WINDOW)
+    short = shared.evaluate(facts(scores=scores("phq9", [18, 13], every_days=14)), WINDOW)
+    assert (met.status, short.status) == (MET, ON_TRACK)
+    assert met.numbers["reliable_change_points"] == 6
+
+
+def test_unknown_instrument_without_parameters_is_not_enough_data():
+    unknown = ReliableImprovement(instrument_id="made_up")
+    result = unknown.evaluate(facts(scores=scores("made_up", [10, 2], every_days=7)), WINDOW)
+    assert result.status is NO_DATA
+
+
 def test_single_phq9_is_not_enough_data():
     result = PHQ9_RCI.evaluate(facts(scores=scores("phq9", [18])), WINDOW)
     assert result.status is NO_DATA
@@ -197,13 +212,13 @@ def test_single_phq9_is_not_enough_data():
 ASRS = ScreenPositiveItemsAtMost(
     max_positive=2,
     at_week=8,
-    item_thresholds={"1": 2, "2": 2, "3": 2, "4": 3, "5": 3, "6": 3},
+    item_thresholds={"asrs-1": 2, "asrs-2": 2, "asrs-3": 2, "asrs-4": 3, "asrs-5": 3, "asrs-6": 3},
 )
 
 
 def asrs(day: int, answers: list[int]) -> ScoreFact:
-    items = {str(i + 1): v for i, v in enumerate(answers)}
-    return ScoreFact(instrument_id="asrs", at=at(day), total=sum(answers), items=items)
+    items = {f"asrs-{i + 1}": v for i, v in enumerate(answers)}
+    return ScoreFact(instrument_id="asrs_screener", at=at(day), total=sum(answers), items=items)
 
 
 def test_asrs_two_positive_items_at_week_8_is_met():
@@ -235,7 +250,9 @@ def test_asrs_early_low_score_is_on_track():
 
 
 def test_asrs_scorer_subscale_is_preferred_over_items():
-    score = ScoreFact(instrument_id="asrs", at=at(56), total=10, subscales={"part_a_positive": 5.0})
+    score = ScoreFact(
+        instrument_id="asrs_screener", at=at(56), total=10, subscales={"part_a_positive": 5.0}
+    )
     result = ASRS.evaluate(facts(as_of_day=60, scores=(score,)), WINDOW)
     assert result.numbers["positive_items"] == 5
 

@@ -33,6 +33,11 @@ INSTRUMENT_NAMES = {
     "phq9": "PHQ-9",
     "gad7": "GAD-7",
     "asrs": "ASRS",
+    "asrs_screener": "ASRS screener",
+    "asrs_18": "ASRS",
+    "cssrs": "C-SSRS",
+    "audit_c": "AUDIT-C",
+    "craving_nrs": "Craving NRS",
     "ciwa_ar": "CIWA-Ar",
     "audit": "AUDIT",
     "dast10": "DAST-10",
@@ -224,18 +229,41 @@ class KratomDoseAtMost(_Condition):
 
 
 class ReliableImprovement(_Condition):
-    """Reliable improvement from baseline (Jacobson–Truax), e.g. PHQ-9."""
+    """Reliable improvement from baseline (Jacobson–Truax), e.g. PHQ-9.
+
+    With ``sd`` and ``reliability`` set (a program's reference sample, or the cited
+    defaults in ``data/parameters.yaml``) the RCI is computed here. Without them the
+    shared instrument library decides (``clinical.instruments.scoring.reliable_change``:
+    the instrument's published threshold or its own reliability and SD).
+    """
 
     kind: Literal["reliable_improvement"] = "reliable_improvement"
     instrument_id: str
-    sd: float = Field(gt=0)
-    reliability: float = Field(gt=0, lt=1)
+    sd: float | None = Field(default=None, gt=0)
+    reliability: float | None = Field(default=None, gt=0, lt=1)
     lower_is_better: bool = True
     z: float = Field(default=RELIABLE_Z, gt=0)
     parameters_id: str = ""  # the cited parameter set in data/parameters.yaml
 
     def describe(self) -> str:
         return f"{instrument_name(self.instrument_id)} reliable improvement from baseline"
+
+    def _change(self, baseline: float, latest: float) -> tuple[float | None, float | None, bool]:
+        """(rci, points needed, is reliable) for latest - baseline."""
+        if self.sd is not None and self.reliability is not None:
+            rc = reliable_change(
+                baseline, latest, sd=self.sd, reliability=self.reliability, z=self.z
+            )
+            return rc.rci, rc.threshold_points, rc.is_reliable
+        from speciosa.clinical.errors import NotFound
+        from speciosa.clinical.instruments.scoring import reliable_change as shared_change
+
+        try:
+            shared = shared_change(self.instrument_id, baseline, latest)
+        except NotFound:
+            return None, None, False
+        reliable = shared.is_reliable_improvement or shared.is_reliable_deterioration
+        return shared.rci, shared.threshold, reliable
 
     def evaluate(self, facts: PatientFacts, window: Window) -> Evaluation:
         name = instrument_name(self.instrument_id)
@@ -254,32 +282,38 @@ class ReliableImprovement(_Condition):
                 numbers={"assessments": len(all_scores)},
             )
         latest = later[-1]
-        rc = reliable_change(
-            baseline.total, latest.total, sd=self.sd, reliability=self.reliability, z=self.z
-        )
-        improvement = -rc.change if self.lower_is_better else rc.change
+        rci, needed, is_reliable = self._change(baseline.total, latest.total)
+        if needed is None:
+            return Evaluation(
+                status=ObjectiveStatus.NOT_ENOUGH_DATA,
+                summary=f"No reliability data for {name}: set SD and reliability",
+                numbers={"baseline": baseline.total, "latest": latest.total},
+            )
+        change = latest.total - baseline.total
+        improvement = -change if self.lower_is_better else change
         numbers: dict[str, Number] = {
             "baseline": baseline.total,
             "baseline_at": baseline.at.date().isoformat(),
             "latest": latest.total,
             "latest_at": latest.at.date().isoformat(),
-            "change": rc.change,
-            "rci": round(rc.rci, 2),
-            "reliable_change_points": round(rc.threshold_points, 2),
+            "change": change,
+            "rci": round(rci, 2) if rci is not None else None,
+            "reliable_change_points": round(needed, 2),
             "sd": self.sd,
             "reliability": self.reliability,
         }
-        if rc.is_reliable and improvement > 0:
+        if is_reliable and improvement > 0:
             status = ObjectiveStatus.MET
-        elif (rc.is_reliable and improvement < 0) or window.target_passed(facts.as_of):
+        elif (is_reliable and improvement < 0) or window.target_passed(facts.as_of):
             status = ObjectiveStatus.AT_RISK
         elif improvement > 0:
             status = ObjectiveStatus.ON_TRACK
         else:
             status = ObjectiveStatus.AT_RISK
+        rci_text = f"RCI {rci:.2f}; " if rci is not None else ""
         summary = (
-            f"{name} {baseline.total:g} → {latest.total:g} (RCI {rc.rci:.2f}; reliable change "
-            f"needs ≥ {rc.threshold_points:.1f} points)"
+            f"{name} {baseline.total:g} → {latest.total:g} ({rci_text}reliable change "
+            f"needs ≥ {needed:.1f} points)"
         )
         return Evaluation(status=status, summary=summary, numbers=numbers)
 
@@ -288,7 +322,7 @@ class ScreenPositiveItemsAtMost(_Condition):
     """e.g. ASRS Part A positive (shaded-box) items ≤ 2 at week 8."""
 
     kind: Literal["screen_items_at_most"] = "screen_items_at_most"
-    instrument_id: str = "asrs"
+    instrument_id: str = "asrs_screener"
     max_positive: int = Field(ge=0)
     at_week: int = Field(ge=0, le=104)
     tolerance_days: int = Field(default=7, ge=0, le=60)
