@@ -18,18 +18,18 @@ from speciosa.plans.models import PlanVersion
 from speciosa.plans.queries import get_plan_for_user, plans_due_for_review, plans_for_user
 from speciosa.plans.schemas import (
     CareEventIn,
-    ChangeOut,
-    CreatedOut,
+    CareEventOut,
     InterventionOut,
     PathwayOut,
     PlanChangeIn,
     PlanCreateIn,
+    PlanDiffOut,
     PlanOut,
+    PlanReviewIn,
+    PlanSignatureIn,
+    PlanSignatureOut,
     PlanSummaryOut,
-    ReviewIn,
-    SignatureIn,
-    SignatureOut,
-    VersionOut,
+    PlanVersionOut,
 )
 
 router = Router(tags=["plans"])
@@ -102,8 +102,8 @@ def change_plan(request, plan_id: UUID, body: PlanChangeIn):
     return PlanOut.from_model(plan)
 
 
-@router.post("/{plan_id}/signatures", response={201: SignatureOut})
-def sign_plan(request, plan_id: UUID, body: SignatureIn):
+@router.post("/{plan_id}/signatures", response={201: PlanSignatureOut})
+def sign_plan(request, plan_id: UUID, body: PlanSignatureIn):
     plan = get_plan_for_user(request.auth, plan_id)
     signature = services.sign_plan(
         actor=request.auth,
@@ -113,11 +113,11 @@ def sign_plan(request, plan_id: UUID, body: SignatureIn):
         typed_name=body.typed_name,
         method=body.method,
     )
-    return 201, SignatureOut.from_model(signature)
+    return 201, PlanSignatureOut.from_model(signature)
 
 
 @router.post("/{plan_id}/reviews", response=PlanOut)
-def review_plan(request, plan_id: UUID, body: ReviewIn):
+def review_plan(request, plan_id: UUID, body: PlanReviewIn):
     plan = get_plan_for_user(request.auth, plan_id)
     services.review_plan(
         actor=request.auth,
@@ -130,14 +130,14 @@ def review_plan(request, plan_id: UUID, body: ReviewIn):
     return PlanOut.from_model(plan)
 
 
-@router.get("/{plan_id}/versions", response=list[VersionOut])
+@router.get("/{plan_id}/versions", response=list[PlanVersionOut])
 def list_versions(request, plan_id: UUID):
     plan = get_plan_for_user(request.auth, plan_id)
     versions = plan.versions.select_related("author").prefetch_related("signatures")
-    return [VersionOut.from_model(v) for v in versions.order_by("number")]
+    return [PlanVersionOut.from_model(v) for v in versions.order_by("number")]
 
 
-@router.get("/{plan_id}/diff", response=list[ChangeOut])
+@router.get("/{plan_id}/diff", response=list[PlanDiffOut])
 def diff_versions(request, plan_id: UUID, from_version: int, to_version: int):
     plan = get_plan_for_user(request.auth, plan_id)
     old = get_object_or_404(PlanVersion, plan=plan, number=from_version)
@@ -145,7 +145,7 @@ def diff_versions(request, plan_id: UUID, from_version: int, to_version: int):
     changes = diff_plans(
         services.parse_document(old.document), services.parse_document(new.document)
     )
-    return [ChangeOut(**c.model_dump(mode="json")) for c in changes]
+    return [PlanDiffOut(**c.model_dump(mode="json")) for c in changes]
 
 
 @router.get("/{plan_id}/induction-check", response=InductionCheck)
@@ -154,10 +154,10 @@ def induction_check(request, plan_id: UUID):
     return check_induction_readiness(build_patient_facts(plan.patient))
 
 
-@router.post("/patients/{patient_id}/events", response={201: CreatedOut})
+@router.post("/patients/{patient_id}/events", response={201: CareEventOut})
 def record_care_event(request, patient_id: UUID, body: CareEventIn):
     patient = get_patient_for_user(request.auth, patient_id)
     event = services.record_care_event(
         actor=request.auth, patient=patient, kind=body.kind, at=body.at, status=body.status
     )
-    return 201, CreatedOut(id=event.uid)
+    return 201, CareEventOut(id=event.uid)

@@ -17,7 +17,7 @@ from speciosa.clinical.errors import DomainError
 from speciosa.demo.steps import DemoContext
 from speciosa.patients.models import Diagnosis, Patient, SubstanceUse
 from speciosa.plans import services
-from speciosa.plans.models import CareEvent, SignatureMethod, SignerRole
+from speciosa.plans.models import CareEvent, PlanSignatureMethod, PlanSignerRole
 
 SHARE_WITH_PLAN = 0.4
 MAX_DEMO_PLANS = 400  # each plan goes through the real services (audit, evaluation)
@@ -110,16 +110,16 @@ def add_demo_plans(ctx: DemoContext) -> None:
                     actor=prescriber,
                     plan=plan,
                     version_number=1,
-                    signer_role=SignerRole.CLINICIAN,
+                    signer_role=PlanSignerRole.CLINICIAN,
                     typed_name=str(prescriber),
-                    method=SignatureMethod.TYPED_IN_PERSON,
+                    method=PlanSignatureMethod.TYPED_IN_PERSON,
                 )
                 services.sign_plan(
                     actor=prescriber,
                     plan=plan,
                     version_number=1,
-                    signer_role=SignerRole.PATIENT,
+                    signer_role=PlanSignerRole.PATIENT,
                     typed_name=patient.full_name,
-                    method=SignatureMethod.TYPED_IN_PERSON,
+                    method=PlanSignatureMethod.TYPED_IN_PERSON,
                 )
         advance(1)

@@ -88,12 +88,12 @@ class PlanVersion(models.Model):
         raise TypeError("plan versions are immutable")
 
 
-class SignerRole(models.TextChoices):
+class PlanSignerRole(models.TextChoices):
     CLINICIAN = "clinician", "Clinician"
     PATIENT = "patient", "Patient"
 
 
-class SignatureMethod(models.TextChoices):
+class PlanSignatureMethod(models.TextChoices):
     TYPED_IN_PERSON = "typed_in_person", "Typed name, in person"
     TYPED_TELEHEALTH = "typed_telehealth", "Typed name, telehealth"
     VERBAL_WITNESSED = "verbal_witnessed", "Verbal consent, witnessed"
@@ -101,9 +101,9 @@ class SignatureMethod(models.TextChoices):
 
 class Signature(models.Model):
     version = models.ForeignKey(PlanVersion, on_delete=models.CASCADE, related_name="signatures")
-    signer_role = models.CharField(max_length=20, choices=SignerRole.choices)
+    signer_role = models.CharField(max_length=20, choices=PlanSignerRole.choices)
     typed_name = models.CharField(max_length=200)
-    method = models.CharField(max_length=30, choices=SignatureMethod.choices)
+    method = models.CharField(max_length=30, choices=PlanSignatureMethod.choices)
     signed_at = models.DateTimeField(default=timezone.now)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"

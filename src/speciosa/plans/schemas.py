@@ -8,7 +8,7 @@ from ninja import Schema
 from pydantic import Field
 
 from speciosa.clinical.planning.templates import TaperRequest
-from speciosa.plans.models import CareEventStatus, PlanStatus, SignatureMethod, SignerRole
+from speciosa.plans.models import CareEventStatus, PlanSignatureMethod, PlanSignerRole, PlanStatus
 
 
 class PlanCreateIn(Schema):
@@ -26,14 +26,14 @@ class PlanChangeIn(Schema):
     document: dict[str, Any] = Field(description="The whole edited PlanDocument")
 
 
-class SignatureIn(Schema):
+class PlanSignatureIn(Schema):
     version_number: int = Field(description="The plan document version being signed")
-    signer_role: SignerRole
+    signer_role: PlanSignerRole
     typed_name: str = Field(min_length=1, max_length=200)
-    method: SignatureMethod
+    method: PlanSignatureMethod
 
 
-class ReviewIn(Schema):
+class PlanReviewIn(Schema):
     version: int
     next_review_on: date
     note: str = Field("", max_length=500)
@@ -46,15 +46,15 @@ class CareEventIn(Schema):
     status: CareEventStatus
 
 
-class SignatureOut(Schema):
+class PlanSignatureOut(Schema):
     signer_role: str
     typed_name: str
     method: str
     signed_at: datetime
 
     @staticmethod
-    def from_model(s) -> "SignatureOut":
-        return SignatureOut(
+    def from_model(s) -> "PlanSignatureOut":
+        return PlanSignatureOut(
             signer_role=s.signer_role,
             typed_name=s.typed_name,
             method=s.method,
@@ -62,21 +62,21 @@ class SignatureOut(Schema):
         )
 
 
-class VersionOut(Schema):
+class PlanVersionOut(Schema):
     number: int
     author: str
     reason: str
     created_at: datetime
-    signatures: list[SignatureOut]
+    signatures: list[PlanSignatureOut]
 
     @staticmethod
-    def from_model(v) -> "VersionOut":
-        return VersionOut(
+    def from_model(v) -> "PlanVersionOut":
+        return PlanVersionOut(
             number=v.number,
             author=str(v.author) if v.author else "system",
             reason=v.reason,
             created_at=v.created_at,
-            signatures=[SignatureOut.from_model(s) for s in v.signatures.all()],
+            signatures=[PlanSignatureOut.from_model(s) for s in v.signatures.all()],
         )
 
 
@@ -110,7 +110,7 @@ class PlanOut(PlanSummaryOut):
     document: dict[str, Any]
     evaluation: dict[str, Any]
     evaluated_at: datetime | None
-    signatures: list[SignatureOut]
+    signatures: list[PlanSignatureOut]
 
     @staticmethod
     def from_model(p) -> "PlanOut":
@@ -120,11 +120,11 @@ class PlanOut(PlanSummaryOut):
             document=current.document,
             evaluation=p.last_evaluation,
             evaluated_at=p.evaluated_at,
-            signatures=[SignatureOut.from_model(s) for s in current.signatures.all()],
+            signatures=[PlanSignatureOut.from_model(s) for s in current.signatures.all()],
         )
 
 
-class ChangeOut(Schema):
+class PlanDiffOut(Schema):
     op: str
     path: str
     before: Any = None
@@ -148,5 +148,5 @@ class InterventionOut(Schema):
     citations: list[str]
 
 
-class CreatedOut(Schema):
+class CareEventOut(Schema):
     id: UUID

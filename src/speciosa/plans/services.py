@@ -26,11 +26,11 @@ from speciosa.patients.models import Patient
 from speciosa.plans.models import (
     CareEvent,
     CareEventStatus,
+    PlanSignatureMethod,
+    PlanSignerRole,
     PlanStatus,
     PlanVersion,
     Signature,
-    SignatureMethod,
-    SignerRole,
     TreatmentPlan,
 )
 
@@ -185,9 +185,9 @@ def sign_plan(
     actor,
     plan: TreatmentPlan,
     version_number: int,
-    signer_role: SignerRole | str,
+    signer_role: PlanSignerRole | str,
     typed_name: str,
-    method: SignatureMethod | str,
+    method: PlanSignatureMethod | str,
     signed_at: datetime | None = None,
 ) -> Signature:
     """Record a clinician or patient signature on the current version. A clinician
@@ -195,10 +195,10 @@ def sign_plan(
     require(actor, Action.SIGN_PLAN, plan.program_id)
     if not typed_name.strip():
         raise InvalidInput("typed_name", "type the signer's full name")
-    if signer_role not in SignerRole.values:
-        raise InvalidInput("signer_role", f"must be one of {', '.join(SignerRole.values)}")
-    if method not in SignatureMethod.values:
-        raise InvalidInput("method", f"must be one of {', '.join(SignatureMethod.values)}")
+    if signer_role not in PlanSignerRole.values:
+        raise InvalidInput("signer_role", f"must be one of {', '.join(PlanSignerRole.values)}")
+    if method not in PlanSignatureMethod.values:
+        raise InvalidInput("method", f"must be one of {', '.join(PlanSignatureMethod.values)}")
     if plan.status in {PlanStatus.COMPLETED, PlanStatus.DISCONTINUED}:
         raise Conflict(f"The plan is {plan.status}; it can no longer be signed")
     # lock the plan row so a concurrent change cannot slip in between check and insert
@@ -216,7 +216,7 @@ def sign_plan(
         signed_at=signed_at or timezone.now(),
         recorded_by=_author(actor),
     )
-    if signer_role == SignerRole.CLINICIAN and locked.status == PlanStatus.DRAFT:
+    if signer_role == PlanSignerRole.CLINICIAN and locked.status == PlanStatus.DRAFT:
         TreatmentPlan.objects.filter(pk=plan.pk).update(status=PlanStatus.ACTIVE)
         plan.status = PlanStatus.ACTIVE
     refresh_evaluation(plan)
