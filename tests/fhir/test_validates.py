@@ -5,11 +5,32 @@ import pytest
 from speciosa.fhir.registry import REGISTRY
 from speciosa.fhir.validation import validate_resource
 from speciosa.patients.models import Diagnosis, Episode
-from tests.factories import add_kratom_use, add_lab
+from tests.factories import add_kratom_use, add_lab, make_patient
+
+
+def add_research(patient, director, prescriber):
+    from datetime import date
+
+    from speciosa.research import services
+    from tests.research.conftest import create_study, enrol, open_study
+
+    study = open_study(director, create_study(director, patient.program))
+    enrolment = enrol(study, patient, prescriber)
+    services.report_adverse_event(
+        actor=prescriber,
+        enrolment=enrolment,
+        term="nausea",
+        category="gastrointestinal",
+        onset_on=date(2026, 1, 10),
+        resolved_on=date(2026, 1, 12),
+        grade=1,
+        relatedness="unlikely",
+        is_expected=True,
+    )
 
 
 @pytest.fixture
-def full_chart(charted_patient, prescriber):
+def full_chart(charted_patient, prescriber, director):
     p = charted_patient
     Diagnosis.objects.create(program=p.program, patient=p, icd10_code="F11.20", text="OUD")
     Episode.objects.create(
@@ -26,6 +47,9 @@ def full_chart(charted_patient, prescriber):
         p, substance="alcohol", kratom_form="", grams_per_day=None, amount=4, unit="drinks"
     )
     add_lab(p, "FENTANYL", None, result_text="negative", method="immunoassay", cutoff=1.0)
+    subject = make_patient(p.program, mrn="RS1")  # eligible: not on buprenorphine
+    add_kratom_use(subject)
+    add_research(subject, director, prescriber)
     return p
 
 

@@ -11,6 +11,7 @@ CORE_MODULES = [
     "medication",
     "observation",
     "group",
+    "research",
 ]
 
 

@@ -1,0 +1,86 @@
+"""Interoperability: a real FHIR client (fhirpy) against a running server (live_server)."""
+
+import pytest
+from fhirpy import SyncFHIRClient
+from fhirpy.base.exceptions import MultipleResourcesFound, OperationOutcome, ResourceNotFound
+
+from speciosa.accounts.models import ApiToken
+from speciosa.fhir.validation import validate_resource
+
+pytestmark = pytest.mark.django_db(transaction=True)
+SUBSTANCE_USE = "http://speciosa.org/fhir/CodeSystem/substance-use"
+
+
+@pytest.fixture
+def fhir_client(live_server, prescriber, program):
+    _, secret = ApiToken.issue(user=prescriber, name="fhirpy", scope="read_write")
+    return SyncFHIRClient(f"{live_server.url}/fhir", authorization=f"Bearer {secret}")
+
+
+def kratom_use(patient_id: str, grams: int) -> dict:
+    return {
+        "status": "final",
+        "code": {"coding": [{"system": SUBSTANCE_USE, "code": "kratom-use"}]},
+        "subject": {"reference": f"Patient/{patient_id}"},
+        "component": [
+            {
+                "code": {"coding": [{"system": SUBSTANCE_USE, "code": "grams-per-day"}]},
+                "valueQuantity": {"value": grams, "unit": "g/d", "code": "g/d"},
+            }
+        ],
+    }
+
+
+def test_fhirpy_creates_patient_posts_observation_and_searches(fhir_client, program):
+    patient = fhir_client.resource(
+        "Patient",
+        identifier=[{"system": f"http://speciosa.org/fhir/sid/mrn/{program.code}", "value": "FP1"}],
+        name=[{"family": "Okafor", "given": ["Ada"]}],
+        gender="female",
+        birthDate="1991-02-03",
+    )
+    patient.save()
+    assert patient.id and patient["meta"]["versionId"] == "1"
+
+    observation = fhir_client.resource("Observation", **kratom_use(patient.id, 18))
+    observation.save()
+
+    found = fhir_client.resources("Observation").search(patient=patient.id).fetch_all()
+    assert [o.id for o in found] == [observation.id]
+    validate_resource(found[0].serialize(), "Observation")
+    assert found[0]["meta"]["security"][0]["code"] == "42CFRPart2"
+
+    read_back = fhir_client.reference("Patient", patient.id).to_resource()
+    assert read_back["name"][0]["family"] == "Okafor"
+
+
+def test_fhirpy_update_with_stale_version_raises_outcome(fhir_client, program):
+    patient = fhir_client.resource(
+        "Patient",
+        identifier=[{"value": "FP2"}],
+        name=[{"family": "Lee", "given": ["Sam"]}],
+        birthDate="1980-01-01",
+    )
+    patient.save()
+    patient["name"][0]["family"] = "Lee-Smith"
+    patient.save()
+    stale = fhir_client.reference("Patient", patient.id).to_resource()
+    stale["meta"]["versionId"] = "1"
+    # fhirpy raises MultipleResourcesFound for any 412 (its conditional-update meaning)
+    with pytest.raises((OperationOutcome, MultipleResourcesFound)) as excinfo:
+        stale.save()
+    assert "changed by someone else" in str(excinfo.value)
+
+
+def test_fhirpy_fetch_all_follows_keyset_next_links(fhir_client, program):
+    from tests.factories import make_patient
+
+    for _ in range(5):
+        make_patient(program)
+    patients = fhir_client.resources("Patient").limit(2).fetch_all()
+    assert len({p.id for p in patients}) == 5
+
+
+def test_fhirpy_missing_resource_raises_not_found(fhir_client):
+    with pytest.raises(ResourceNotFound):
+        fhir_client.reference("Patient", "00000000-0000-4000-8000-000000000000").to_resource()
