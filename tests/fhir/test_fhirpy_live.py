@@ -84,3 +84,21 @@ def test_fhirpy_fetch_all_follows_keyset_next_links(fhir_client, program):
 def test_fhirpy_missing_resource_raises_not_found(fhir_client):
     with pytest.raises(ResourceNotFound):
         fhir_client.reference("Patient", "00000000-0000-4000-8000-000000000000").to_resource()
+
+
+def test_fhirpy_posts_questionnaire_response_and_finds_its_score(fhir_client, patient):
+    from tests.fhir.test_measures import answered
+
+    phq9 = fhir_client.reference("Questionnaire", "phq9").to_resource()
+    qr = fhir_client.resource("QuestionnaireResponse", **answered(phq9.serialize(), patient))
+    qr.save()
+    scores = (
+        fhir_client.resources("Observation")
+        .search(patient=str(patient.uid), category="survey")
+        .fetch_all()
+    )
+    assert len(scores) == 1
+    score = scores[0]
+    assert score["derivedFrom"][0]["reference"] == f"QuestionnaireResponse/{qr.id}"
+    assert score["valueQuantity"]["value"] == 9
+    validate_resource(score.serialize(), "Observation")

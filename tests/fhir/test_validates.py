@@ -50,6 +50,10 @@ def full_chart(charted_patient, prescriber, director):
     subject = make_patient(p.program, mrn="RS1")  # eligible: not on buprenorphine
     add_kratom_use(subject)
     add_research(subject, director, prescriber)
+    from speciosa.measures.services import record_response
+
+    answers = {f"phq9-{i}": 1 for i in range(1, 10)}
+    record_response(actor=prescriber, patient=p, instrument_id="phq9", answers=answers)
     return p
 
 

@@ -2,10 +2,14 @@
 
 from typing import Any
 
-from speciosa.fhir.registry import REGISTRY
+from speciosa.fhir.registry import CATALOGS, REGISTRY
 from speciosa.fhir.search import CONTROL_PARAMS, supported_params
 
 SOFTWARE_VERSION = "0.1.0"
+CATALOG_DOCS = {
+    "CodeSystem": "Speciosa's own code systems (kratom form, substance use, ...)",
+    "Questionnaire": "Validated instruments (PHQ-9, COWS, ...) with scoring extensions",
+}
 BULK = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition"
 EXPORT_OPERATIONS = {
     "Patient": {"name": "export", "definition": f"{BULK}/patient-export"},
@@ -50,14 +54,21 @@ def resource_capability(name: str) -> dict[str, Any]:
 
 def capability_statement(base_url: str) -> dict[str, Any]:
     resources = [resource_capability(name) for name in sorted(REGISTRY)]
-    resources.append(
-        {
-            "type": "CodeSystem",
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "documentation": "Speciosa's own code systems (kratom form, substance use, ...)",
-            "searchParam": [{"name": "url", "type": "uri"}],
-        }
-    )
+    for name in sorted(set(CATALOGS) - set(REGISTRY)):
+        resources.append(
+            {
+                "type": name,
+                "interaction": [{"code": "read"}, {"code": "search-type"}],
+                "documentation": CATALOG_DOCS.get(name, ""),
+                "searchParam": [
+                    {"name": "url", "type": "uri"},
+                    {"name": "name", "type": "string"},
+                    {"name": "title", "type": "string"},
+                    {"name": "status", "type": "token"},
+                    {"name": "_id", "type": "token"},
+                ],
+            }
+        )
     resources.sort(key=lambda r: r["type"])
     return {
         "resourceType": "CapabilityStatement",

@@ -211,4 +211,8 @@ def code_system_resource(definition: CodeSystemDef) -> dict[str, Any]:
     }
 
 
+def all_code_systems() -> list[dict[str, Any]]:
+    return [code_system_resource(d) for d in CODE_SYSTEMS.values()]
+
+
 __all__ = ["CANONICAL", "CODE_SYSTEMS", "code_system_resource", "register_code_system"]

@@ -118,3 +118,13 @@ def add_source(type_name: str, source: Source, params: dict[str, ParamDoc] | Non
 
 def get_type(name: str) -> ResourceType | None:
     return REGISTRY.get(name)
+
+
+# Definitional resources served from data, not from program rows (CodeSystem,
+# Questionnaire): type -> function returning every resource. Read and search only;
+# visible to any authenticated caller (they hold no patient data).
+CATALOGS: dict[str, Callable[[], list[dict[str, Any]]]] = {}
+
+
+def register_catalog(type_name: str, resources: Callable[[], list[dict[str, Any]]]) -> None:
+    CATALOGS[type_name] = resources

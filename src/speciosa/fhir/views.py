@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from speciosa.fhir.capability import capability_statement
-from speciosa.fhir.codesystems import CODE_SYSTEMS, code_system_resource
 from speciosa.fhir.http import (
     FhirContext,
     fhir_base_url,
@@ -19,7 +18,7 @@ from speciosa.fhir.http import (
     read_only_method,
 )
 from speciosa.fhir.outcome import FhirError
-from speciosa.fhir.registry import REGISTRY, ResourceType, Source
+from speciosa.fhir.registry import CATALOGS, REGISTRY, ResourceType, Source
 from speciosa.fhir.search import entry, search_bundle
 from speciosa.fhir.validation import validate_resource
 
@@ -90,27 +89,52 @@ def metadata(request: HttpRequest) -> HttpResponse:
     return fhir_response(capability_statement(fhir_base_url(request)))
 
 
-def code_system_search(request: HttpRequest, ctx: FhirContext) -> HttpResponse:
-    url = request.GET.get("url")
-    systems = [d for d in CODE_SYSTEMS.values() if url in (None, d.url)]
+CATALOG_PARAMS = {"url", "name", "title", "status", "_id"}
+
+
+def catalog_matches(resource: dict[str, Any], name: str, value: str) -> bool:
+    if name == "url":
+        return resource.get("url") == value.split("|")[0]
+    if name == "_id":
+        return resource.get("id") == value
+    if name in ("name", "title"):
+        return value.lower() in str(resource.get(name, "")).lower()
+    return resource.get(name) == value
+
+
+def catalog_search(request: HttpRequest, ctx: FhirContext, type_name: str) -> HttpResponse:
+    pairs = [(k, v) for k, v in query_pairs(request) if k not in ("_format", "_count")]
+    unknown = {k for k, _ in pairs} - CATALOG_PARAMS
+    if unknown and not is_lenient(request):
+        raise FhirError(
+            400,
+            f"Search parameter(s) {sorted(unknown)} not supported for {type_name}; supported: "
+            + ", ".join(sorted(CATALOG_PARAMS)),
+            code="not-supported",
+        )
+    found = [
+        r
+        for r in CATALOGS[type_name]()
+        if all(catalog_matches(r, k, v) for k, v in pairs if k in CATALOG_PARAMS)
+    ]
     return fhir_response(
         {
             "resourceType": "Bundle",
             "type": "searchset",
-            "total": len(systems),
-            "link": [{"relation": "self", "url": ctx.url("CodeSystem", query_pairs(request))}],
-            "entry": [entry(ctx, code_system_resource(d), "match") for d in systems],
+            "total": len(found),
+            "link": [{"relation": "self", "url": ctx.url(type_name, query_pairs(request))}],
+            "entry": [entry(ctx, r, "match") for r in found],
         }
     )
 
 
-def code_system_read(ctx: FhirContext, resource_id: str) -> HttpResponse:
-    definition = CODE_SYSTEMS.get(resource_id)
-    if definition is None:
-        raise FhirError(
-            404, f"CodeSystem/{resource_id} is not known; GET /fhir/CodeSystem lists them"
-        )
-    return fhir_response(code_system_resource(definition))
+def catalog_read(ctx: FhirContext, type_name: str, resource_id: str) -> HttpResponse:
+    for resource in CATALOGS[type_name]():
+        if resource.get("id") == resource_id:
+            return fhir_response(resource)
+    raise FhirError(
+        404, f"{type_name}/{resource_id} is not known; GET /fhir/{type_name} lists them"
+    )
 
 
 # --- type level: search and create ----------------------------------------------------
@@ -118,10 +142,10 @@ def code_system_read(ctx: FhirContext, resource_id: str) -> HttpResponse:
 
 @fhir_endpoint
 def type_view(request: HttpRequest, ctx: FhirContext, type_name: str) -> HttpResponse:
-    if type_name == "CodeSystem":
+    if type_name in CATALOGS and type_name not in REGISTRY:
         if request.method != "GET":
-            raise method_not_allowed(request, ["GET"], "CodeSystem")
-        return code_system_search(request, ctx)
+            raise method_not_allowed(request, ["GET"], type_name)
+        return catalog_search(request, ctx, type_name)
     rt = resource_type_or_404(type_name)
     if request.method == "GET":
         return search(request, ctx, rt, query_pairs(request))
@@ -174,10 +198,10 @@ def create_resource(ctx: FhirContext, rt: ResourceType, body: dict[str, Any]) ->
 
 @fhir_endpoint
 def instance_view(request, ctx: FhirContext, type_name: str, resource_id: str) -> HttpResponse:
-    if type_name == "CodeSystem":
+    if type_name in CATALOGS and type_name not in REGISTRY:
         if request.method != "GET":
-            raise method_not_allowed(request, ["GET"], "CodeSystem")
-        return code_system_read(ctx, resource_id)
+            raise method_not_allowed(request, ["GET"], type_name)
+        return catalog_read(ctx, type_name, resource_id)
     rt = resource_type_or_404(type_name)
     allowed = ["GET"] + (["PUT"] if rt.update else []) + (["DELETE"] if rt.delete else [])
     if request.method == "GET":

@@ -12,10 +12,15 @@ CORE_MODULES = [
     "observation",
     "group",
     "research",
+    "measures",
 ]
 
 
 def load_mappings() -> None:
     """Import every mapping module so each registers its resource type."""
+    from speciosa.fhir.codesystems import all_code_systems
+    from speciosa.fhir.registry import register_catalog
+
+    register_catalog("CodeSystem", all_code_systems)
     for name in CORE_MODULES:
         importlib.import_module(f"speciosa.fhir.mapping.{name}")

@@ -25,6 +25,7 @@ from speciosa.fhir.mapping.common import (
     LOINC,
     OBSERVATION_CATEGORY,
     UCUM,
+    codes_in,
     concept,
     ext,
     first_code,
@@ -375,6 +376,17 @@ def create_observation(ctx: FhirContext, resource: dict[str, Any]):
     patient = patient_for_write(ctx, resource.get("subject"), "Observation.subject")
     if resource.get("status") not in ("final", "amended", "corrected", "preliminary"):
         raise invalid("Observation.status", "only final, amended, corrected or preliminary")
+    categories = {
+        c for cat in resource.get("category") or [] for c in codes_in(cat, OBSERVATION_CATEGORY)
+    }
+    if "survey" in categories or any(
+        str(c.get("system", "")).endswith("/CodeSystem/instrument-score")
+        for c in (resource.get("code") or {}).get("coding") or []
+    ):
+        raise invalid(
+            "Observation.category",
+            "scores are derived: POST the QuestionnaireResponse and the score is computed",
+        )
     if is_substance_use(resource):
         return services.record_substance_use(
             actor=ctx.user, patient=patient, **substance_fields(resource)
