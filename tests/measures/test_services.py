@@ -174,3 +174,52 @@ def test_stopped_schedule_is_not_due(prescriber, patient):
     )
     AssessmentSchedule.objects.filter(pk=schedule.pk).update(is_active=False)
     assert due_assessments(actor=prescriber, program=patient.program) == []
+
+
+def _link(patient, instruments, **fields):
+    from speciosa.selfreport.models import SelfReportLink
+
+    return SelfReportLink.objects.create(
+        program=patient.program,
+        patient=patient,
+        token_hash=SelfReportLink.hash_token(f"t-{patient.pk}-{len(instruments)}"),
+        instrument_ids=instruments,
+        expires_at=timezone.now() + timedelta(days=1),
+        **fields,
+    )
+
+
+def test_patient_link_records_a_self_report(patient, phq9_answers):
+    row = record_response(
+        actor=_link(patient, ["phq9"]),
+        patient=patient,
+        instrument_id="phq9",
+        answers=phq9_answers,
+        source="self_report",
+    )
+    assert row.response.source == "self_report"
+    assert row.response.author is None
+    assert AuditEvent.objects.get(object_id=str(row.uid)).detail["via"] == "self_report_link"
+
+
+def test_patient_link_cannot_answer_other_instruments(patient):
+    with pytest.raises(PermissionDenied, match="gad7"):
+        record_response(
+            actor=_link(patient, ["phq9"]),
+            patient=patient,
+            instrument_id="gad7",
+            answers={},
+            source="self_report",
+        )
+
+
+def test_used_link_is_refused(patient, phq9_answers):
+    link = _link(patient, ["phq9"], used_at=timezone.now())
+    with pytest.raises(PermissionDenied):
+        record_response(
+            actor=link,
+            patient=patient,
+            instrument_id="phq9",
+            answers=phq9_answers,
+            source="self_report",
+        )

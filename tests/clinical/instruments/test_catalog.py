@@ -124,3 +124,21 @@ def test_prorating_needs_a_published_source():
     raw["missing_items"] = {"rule": "prorate", "max_missing": 1}
     with pytest.raises(ValueError, match="published source"):
         InstrumentScoring.model_validate(raw)
+
+
+def test_a_program_can_supply_the_kds(tmp_path):
+    """A program holding the KDS drops its Questionnaire and scoring into its folder."""
+    from speciosa.clinical.instruments import score
+
+    bundled = CATALOG["ldq_kratom"]
+    questionnaire = dict(bundled.questionnaire, id="kds", url="https://example.org/kds")
+    raw = bundled.scoring.model_dump(mode="json")
+    raw.update(id="kds", status="active", title="KDS (program copy)")
+    (tmp_path / "kds.json").write_text(json.dumps(questionnaire))
+    import yaml
+
+    (tmp_path / "kds.scoring.yaml").write_text(yaml.safe_dump(raw))
+    supplied = load_catalog(str(tmp_path))["kds"]
+    assert supplied.is_scorable
+    assert score(supplied, {f"ldq-{n}": 1 for n in range(1, 11)}).total == 10
+    assert not load_catalog()["kds"].is_scorable  # the bundled catalog is unchanged
