@@ -181,8 +181,7 @@ class Leaf:
     label: str = ""  # how a triggering fact is named in a Finding
 
     def holds(self, reader: FactReader) -> bool:
-        value = reader.read(self.variable, self.params, self.slot)
-        return self.operator.test(value, self.operand)
+        return self.operator.test(reader.read(self.variable, self.params, self.slot), self.operand)
 
     def explain(self, reader: FactReader) -> list[Trigger]:
         value = reader.read(self.variable, self.params, self.slot)
@@ -210,7 +209,11 @@ class AllOf:
     children: tuple[Condition, ...]
 
     def holds(self, reader: FactReader) -> bool:
-        return all(child.holds(reader) for child in self.children)
+        # explicit loops here and in AnyOf: no generator object per call on the hot path
+        for child in self.children:  # noqa: SIM110
+            if not child.holds(reader):
+                return False
+        return True
 
     def explain(self, reader: FactReader) -> list[Trigger]:
         return [t for child in self.children for t in child.explain(reader)]
@@ -228,7 +231,10 @@ class AnyOf:
     children: tuple[Condition, ...]
 
     def holds(self, reader: FactReader) -> bool:
-        return any(child.holds(reader) for child in self.children)
+        for child in self.children:  # noqa: SIM110
+            if child.holds(reader):
+                return True
+        return False
 
     def explain(self, reader: FactReader) -> list[Trigger]:
         for child in self.children:

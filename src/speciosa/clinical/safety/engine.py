@@ -22,9 +22,9 @@ from typing import Any, NamedTuple
 
 from speciosa.clinical.citations import Citation
 from speciosa.clinical.facts import PatientFacts
-from speciosa.clinical.safety.conditions import Trigger
+from speciosa.clinical.safety.conditions import Trigger, slot_for
 from speciosa.clinical.safety.rules import Rule, Severity, load_rules
-from speciosa.clinical.safety.variables import Params, Value, Variable, present_keys
+from speciosa.clinical.safety.variables import VARIABLES, Params, Value, Variable, snapshot
 
 
 class Finding(NamedTuple):
@@ -52,9 +52,9 @@ class CachedReader:
 
     __slots__ = ("_cache", "_facts")
 
-    def __init__(self, facts: PatientFacts) -> None:
+    def __init__(self, facts: PatientFacts, seed: dict[int, Value] | None = None) -> None:
         self._facts = facts
-        self._cache: dict[int, Value] = {}
+        self._cache: dict[int, Value] = seed if seed is not None else {}
 
     def read(self, variable: Variable, params: Params, slot: int) -> Value:
         try:
@@ -117,14 +117,21 @@ class RuleIndex:
                     self.by_key[key].append(rule)
             else:
                 self.always.append(rule)
+        self.keys = frozenset(self.by_key)
 
     def candidates(self, keys: frozenset[str]) -> list[Rule]:
         found = list(self.always)
         seen: set[str] = set()
-        for key in keys:
-            for rule in self.by_key.get(key, ()):
-                if rule.id not in seen and all(not c.isdisjoint(keys) for c in rule.required):
-                    seen.add(rule.id)
+        # only the patient's keys that some rule is filed under (set intersection in C)
+        for key in keys & self.keys:
+            for rule in self.by_key[key]:
+                if rule.id in seen:
+                    continue
+                seen.add(rule.id)
+                for clause in rule.required:
+                    if clause.isdisjoint(keys):
+                        break
+                else:
                     found.append(rule)
         return found
 
@@ -139,16 +146,34 @@ def default_index() -> RuleIndex:
     return _default_index
 
 
+_SNAPSHOT_SLOTS: dict[str, int] = {}
+
+
+def _snapshot_slot(name: str) -> int:
+    try:
+        return _SNAPSHOT_SLOTS[name]
+    except KeyError:
+        slot = _SNAPSHOT_SLOTS[name] = slot_for(VARIABLES[name], ())
+        return slot
+
+
 def evaluate(facts: PatientFacts, index: RuleIndex | None = None) -> list[Finding]:
     """All findings for one patient, most severe first."""
     index = index or default_index()
-    reader = CachedReader(facts)
+    keys, values = snapshot(facts)
+    reader = CachedReader(facts, {_snapshot_slot(name): v for name, v in values.items()})
     findings = [
         _finding(rule, rule.condition.explain(reader))
-        for rule in index.candidates(present_keys(facts))
+        for rule in index.candidates(keys)
         if rule.condition.holds(reader)
     ]
-    return _sorted(findings)
+    if len(findings) > 1:
+        findings.sort(key=_finding_order)
+    return findings
+
+
+def _finding_order(finding: Finding) -> tuple[int, str]:
+    return (finding.severity.rank, finding.rule_id)
 
 
 def evaluate_many(patients: Iterable[PatientFacts]) -> dict[str, list[Finding]]:

@@ -58,40 +58,71 @@ def present_keys(facts: PatientFacts) -> frozenset[str]:
     fact-requiring operator: e.g. ``medication_classes includes_any [benzodiazepine]``
     can only hold if ``med_class:benzodiazepine`` is present.
     """
+    return snapshot(facts)[0]
+
+
+_keys: dict[tuple[str, str], str] = {}
+
+
+def _key(prefix: str, value: str) -> str:
+    """Interned ``prefix:value`` strings (built once, not per patient)."""
+    try:
+        return _keys[(prefix, value)]
+    except KeyError:
+        key = _keys[(prefix, value)] = f"{prefix}:{value}"
+        return key
+
+
+def snapshot(facts: PatientFacts) -> tuple[frozenset[str], dict[str, Value]]:
+    """One pass over the facts: the index keys, plus the values of the parameter-less
+    set variables computed on the way (so the engine does not compute them twice)."""
     keys: set[str] = set()
+    values: dict[str, Value] = {}
     kratom = facts.kratom_use()
+    values["kratom_current"] = kratom is not None
     if kratom is not None:
         keys.add("kratom")
         if kratom.kratom_form is not None:
-            keys.add(f"kratom_form:{kratom.kratom_form.value}")
+            keys.add(_key("kratom_form", kratom.kratom_form.value))
+    current_substances = frozenset(u.substance.value for u in facts.substances if u.is_current)
+    values["substances_current"] = current_substances
     if facts.substances:
         keys.add("substances")
-        keys.update(f"substance:{u.substance.value}" for u in facts.substances if u.is_current)
+        keys.update(_key("substance", v) for v in current_substances)
+    current_classes: set[str] = set()
+    ordered_classes: set[str] = set()
     if facts.medications:
         book = load_drug_classes()
         for med in facts.medications:
             if med.is_current:
                 keys.add("medications")
-                keys.update(f"med_class:{c}" for c in book.classes_of(med))
-            if med.status is MedicationStatus.ORDERED:
-                keys.update(f"ordered_class:{c}" for c in book.classes_of(med))
-    for diagnosis in facts.diagnoses:
-        if diagnosis.is_active:
-            keys.add("diagnoses")
-            keys.add(f"dx:{diagnosis.icd10[:3]}")
+                classes = book.classes_of(med)
+                current_classes |= classes
+                if med.status is MedicationStatus.ORDERED:
+                    ordered_classes |= classes
+        keys.update(_key("med_class", c) for c in current_classes)
+        keys.update(_key("ordered_class", c) for c in ordered_classes)
+    values["medication_classes"] = frozenset(current_classes)
+    values["ordered_medication_classes"] = frozenset(ordered_classes)
+    codes = frozenset(d.icd10 for d in facts.diagnoses if d.is_active)
+    values["diagnosis_codes"] = codes
+    if codes:
+        keys.add("diagnoses")
+        keys.update(_key("dx", code[:3]) for code in codes)
+    methods = frozenset(lab.method.value for lab in facts.labs)
+    values["lab_methods"] = methods
     if facts.labs:
         keys.add("labs")
-        for lab in facts.labs:
-            keys.add(f"lab:{lab.analyte}")
-            keys.add(f"lab_method:{lab.method.value}")
+        keys.update(_key("lab", lab.analyte) for lab in facts.labs)
+        keys.update(_key("lab_method", m) for m in methods)
     if facts.scores:
         keys.add("scores")
-        keys.update(f"score:{s.instrument_id}" for s in facts.scores)
+        keys.update(_key("score", s.instrument_id) for s in facts.scores)
     if facts.events:
         keys.add("events")
     if facts.is_pregnant:
         keys.add("pregnancy")
-    return frozenset(keys)
+    return frozenset(keys), values
 
 
 def _prefixed(prefix: str) -> Callable[[str], str]:
