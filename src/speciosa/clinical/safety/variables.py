@@ -75,53 +75,70 @@ def _key(prefix: str, value: str) -> str:
 
 def snapshot(facts: PatientFacts) -> tuple[frozenset[str], dict[str, Value]]:
     """One pass over the facts: the index keys, plus the values of the parameter-less
-    set variables computed on the way (so the engine does not compute them twice)."""
+    set variables computed on the way (so the engine does not compute them twice).
+
+    Plain loops and ``set.add``: this runs once per patient on every re-check.
+    """
     keys: set[str] = set()
-    values: dict[str, Value] = {}
+    add = keys.add
     kratom = facts.kratom_use()
-    values["kratom_current"] = kratom is not None
     if kratom is not None:
-        keys.add("kratom")
+        add("kratom")
         if kratom.kratom_form is not None:
-            keys.add(_key("kratom_form", kratom.kratom_form.value))
-    current_substances = frozenset(u.substance.value for u in facts.substances if u.is_current)
-    values["substances_current"] = current_substances
+            add(_key("kratom_form", kratom.kratom_form.value))
+    current_substances: set[str] = set()
     if facts.substances:
-        keys.add("substances")
-        keys.update(_key("substance", v) for v in current_substances)
+        add("substances")
+        for use in facts.substances:
+            if use.is_current:
+                current_substances.add(use.substance.value)
+                add(_key("substance", use.substance.value))
     current_classes: set[str] = set()
     ordered_classes: set[str] = set()
     if facts.medications:
         book = load_drug_classes()
         for med in facts.medications:
             if med.is_current:
-                keys.add("medications")
+                add("medications")
                 classes = book.classes_of(med)
                 current_classes |= classes
                 if med.status is MedicationStatus.ORDERED:
                     ordered_classes |= classes
-        keys.update(_key("med_class", c) for c in current_classes)
-        keys.update(_key("ordered_class", c) for c in ordered_classes)
-    values["medication_classes"] = frozenset(current_classes)
-    values["ordered_medication_classes"] = frozenset(ordered_classes)
-    codes = frozenset(d.icd10 for d in facts.diagnoses if d.is_active)
-    values["diagnosis_codes"] = codes
-    if codes:
-        keys.add("diagnoses")
-        keys.update(_key("dx", code[:3]) for code in codes)
-    methods = frozenset(lab.method.value for lab in facts.labs)
-    values["lab_methods"] = methods
+        for cls in current_classes:
+            add(_key("med_class", cls))
+        for cls in ordered_classes:
+            add(_key("ordered_class", cls))
+    codes: set[str] = set()
+    for diagnosis in facts.diagnoses:
+        if diagnosis.is_active:
+            codes.add(diagnosis.icd10)
+            add("diagnoses")
+            add(_key("dx", diagnosis.icd10[:3]))
+    methods: set[str] = set()
     if facts.labs:
-        keys.add("labs")
-        keys.update(_key("lab", lab.analyte) for lab in facts.labs)
-        keys.update(_key("lab_method", m) for m in methods)
+        add("labs")
+        for lab in facts.labs:
+            add(_key("lab", lab.analyte))
+            method = lab.method.value
+            if method not in methods:
+                methods.add(method)
+                add(_key("lab_method", method))
     if facts.scores:
-        keys.add("scores")
-        keys.update(_key("score", s.instrument_id) for s in facts.scores)
+        add("scores")
+        for score in facts.scores:
+            add(_key("score", score.instrument_id))
     if facts.events:
-        keys.add("events")
+        add("events")
     if facts.is_pregnant:
-        keys.add("pregnancy")
+        add("pregnancy")
+    values: dict[str, Value] = {
+        "kratom_current": kratom is not None,
+        "substances_current": frozenset(current_substances),
+        "medication_classes": frozenset(current_classes),
+        "ordered_medication_classes": frozenset(ordered_classes),
+        "diagnosis_codes": frozenset(codes),
+        "lab_methods": frozenset(methods),
+    }
     return frozenset(keys), values
 
 
