@@ -176,6 +176,10 @@ API_RULES: dict[str, RouteRule] = {
     "GET /api/plans/{plan_id}/diff": RouteRule(G.CHART, A.VIEW_CHART),
     "GET /api/plans/{plan_id}/induction-check": RouteRule(G.CHART, A.VIEW_CHART),
     "POST /api/plans/patients/{patient_id}/events": RouteRule(G.CHART, A.EDIT_PLAN),
+    "GET /api/plans/{plan_id}/pdf": RouteRule(G.CHART, A.VIEW_CHART, "audited as export"),
+    "GET /api/plans/{plan_id}/discharge-summary.pdf": RouteRule(
+        G.CHART, A.VIEW_CHART, "audited as export"
+    ),
 }
 
 # Every Django URL pattern that is not a NinjaAPI operation: "/route/<conv:param>/".

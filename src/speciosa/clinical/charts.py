@@ -102,10 +102,11 @@ def line_chart_svg(
             f'height="{max(y_bottom - y_top, 1):.1f}" fill="{colour}">'
             f"<title>{escape(band.label)} ({band.low:g}–{band.high:g})</title></rect>"
         )
-        out.append(
-            f'<text x="{left + plot_w - 4}" y="{y_top + 11:.1f}" font-size="9" '
-            f'text-anchor="end" fill="#5b6b7c">{escape(band.label)}</text>'
-        )
+        if y_bottom - y_top >= 11:  # a label in a thinner band would spill onto the next
+            out.append(
+                f'<text x="{left + plot_w - 4}" y="{y_top + 11:.1f}" font-size="9" '
+                f'text-anchor="end" fill="#5b6b7c">{escape(band.label)}</text>'
+            )
     # axes and y ticks
     out.append(
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '

@@ -2,6 +2,7 @@
 
 from uuid import UUID
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router
@@ -161,3 +162,28 @@ def record_care_event(request, patient_id: UUID, body: CareEventIn):
         actor=request.auth, patient=patient, kind=body.kind, at=body.at, status=body.status
     )
     return 201, CareEventOut(id=event.uid)
+
+
+def _pdf_response(request, plan, kind: str, render) -> HttpResponse:
+    # a PDF carries the whole plan out of the system: audited as an export
+    write_audit(actor=request.auth, action=AuditAction.EXPORT, obj=plan, detail={"pdf": kind})
+    response = HttpResponse(render(plan), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{kind}-{plan.uid}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@router.get("/{plan_id}/pdf")
+def plan_pdf(request, plan_id: UUID):
+    from speciosa.plans.pdf import render_plan_pdf
+
+    plan = get_plan_for_user(request.auth, plan_id)
+    return _pdf_response(request, plan, "treatment-plan", render_plan_pdf)
+
+
+@router.get("/{plan_id}/discharge-summary.pdf")
+def discharge_summary_pdf(request, plan_id: UUID):
+    from speciosa.plans.pdf import render_discharge_summary_pdf
+
+    plan = get_plan_for_user(request.auth, plan_id)
+    return _pdf_response(request, plan, "discharge-summary", render_discharge_summary_pdf)

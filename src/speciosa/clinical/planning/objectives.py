@@ -45,6 +45,15 @@ INSTRUMENT_NAMES = {
 }
 
 
+METHOD_NAMES = {
+    LabMethod.IMMUNOASSAY: "immunoassay",
+    LabMethod.LCMS: "LC-MS/MS",
+    LabMethod.GCMS: "GC-MS",
+    LabMethod.POINT_OF_CARE: "point-of-care cup",
+    LabMethod.CHEMISTRY: "serum chemistry",
+}
+
+
 def instrument_name(instrument_id: str) -> str:
     return INSTRUMENT_NAMES.get(instrument_id, instrument_id.upper())
 
@@ -410,7 +419,7 @@ class ConsecutiveNegativeLabs(_Condition):
     methods: tuple[LabMethod, ...] = ()
 
     def describe(self) -> str:
-        via = f" ({', '.join(m.value for m in self.methods)})" if self.methods else ""
+        via = f" ({', '.join(METHOD_NAMES[m] for m in self.methods)})" if self.methods else ""
         return (
             f"{self.consecutive} consecutive urine screens negative for {self.analyte.lower()}{via}"
         )
