@@ -251,7 +251,7 @@ def write_result(
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
     path = RESULTS_DIR / f"{name}.json"
     path.write_text(json.dumps(result, indent=2, default=str) + "\n")
-    shown = f"{ratio:.2f}" if ratio is not None else "n/a"
+    shown = f"{ratio:.3g}" if ratio is not None else "n/a"
     print(f"[{name}] size={size} ratio={shown} target={target} -> {path}")
     return path
 
@@ -297,7 +297,7 @@ def write_summary(results_dir: Path | None = None) -> Path:
                 name=data["name"],
                 db=data.get("database", "-"),
                 size=data.get("size", "-"),
-                ratio=f"{ratio:.2f}" if isinstance(ratio, int | float) else "-",
+                ratio=f"{ratio:.3g}" if isinstance(ratio, int | float) else "-",
                 target=data.get("target") if data.get("target") is not None else "",
                 verdict=verdict,
                 p50=_fmt_seconds(subject.get("p50_s")),

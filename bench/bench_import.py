@@ -33,7 +33,7 @@ from speciosa.dataio.exporter import export_program  # noqa: E402
 from speciosa.dataio.importer import import_source  # noqa: E402
 from speciosa.dataio.sources import CsvSource  # noqa: E402
 
-ROWS = bench_size(small=2_000, default=20_000, large=100_000)
+ROWS = bench_size(small=2_000, default=10_000, large=100_000)
 REPEAT = 3
 TMP = Path(tempfile.mkdtemp(prefix="speciosa-bench-import-"))
 HEADER = ["mrn", "given_name", "family_name", "birth_date", "sex_at_birth", "email"]

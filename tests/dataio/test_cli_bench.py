@@ -36,7 +36,7 @@ def test_bench_writes_result_json_and_summary(tmp_path, monkeypatch):
     assert (data["size"], data["size_name"], data["passed"]) == (3, "small", True)
     assert data["subject"]["p50_s"] == 0.002
     summary = (bench_dir / "results" / "SUMMARY.md").read_text()
-    assert "| toy |" in summary and "0.50" in summary
+    assert "| toy |" in summary and "| 0.5 |" in summary
 
 
 def test_bench_exits_1_when_a_script_fails(tmp_path, monkeypatch):

@@ -438,6 +438,8 @@ def generate_demo_program(
     today = timezone.localdate()
     now = timezone.now()
     start = Patient.objects.filter(program=program).count() + 1
+    if start > 1:  # extending: a fresh stream, or the same seed would repeat the uids
+        rng = Random(f"{seed}:{start}")
     advance = progress("patients", patients)
     created_ids: list[int] = []
     rows_created: dict[str, int] = {}
