@@ -22,6 +22,7 @@ from django.test.utils import CaptureQueriesContext, setup_test_environment  # n
 
 from speciosa.accounts.models import User  # noqa: E402
 from speciosa.demo.generate import generate_demo_program  # noqa: E402
+from speciosa.demo.steps import demo_steps  # noqa: E402
 from speciosa.patients.models import Patient  # noqa: E402
 
 PATIENTS = bench_size(small=500, default=10_000, large=100_000)
@@ -70,7 +71,7 @@ def main() -> None:
     started = time.perf_counter()
     # base records for every patient; score histories (the slow demo step) only for the
     # patients whose charts are opened, so the data set builds in seconds
-    generate_demo_program(patients=PATIENTS, seed=11, skip_steps={"measures", "research"})
+    generate_demo_program(patients=PATIENTS, seed=11, skip_steps={name for name, _ in demo_steps()})
     rng = random.Random(5)
     ids = list(Patient.objects.filter(program__code="demo").values_list("id", "uid"))
     sample = rng.sample(ids, min(REQUESTS, len(ids)))

@@ -1,9 +1,10 @@
 """demo-data on the bulk path: reproducible by seed, extendable, audited per chunk."""
 
 from speciosa.demo.generate import generate_demo_program
+from speciosa.demo.steps import demo_steps
 from speciosa.patients.models import LabResult, Patient
 
-SKIP = {"measures", "research"}
+SKIP = {name for name, _step in demo_steps()}  # the base generator only
 
 
 def _fingerprint():
