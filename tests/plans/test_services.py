@@ -252,3 +252,21 @@ def test_attended_sessions_feed_the_attendance_objective(prescriber, patient):
 def test_outsider_cannot_read_the_plan(taper_plan, outsider):
     with pytest.raises(NotFound):
         get_plan_for_user(outsider, taper_plan.uid)
+
+
+def test_next_review_dates_gives_the_earliest_open_plan_per_patient(
+    prescriber, patient, django_assert_num_queries
+):
+    from speciosa.plans.queries import next_review_dates
+
+    today = timezone.localdate()
+    for days in (20, 9):
+        services.create_plan_from_template(
+            actor=prescriber,
+            patient=patient,
+            pathway_ids=["depression-anxiety"],
+            review_due_on=today + timedelta(days=days),
+        )
+    with django_assert_num_queries(1):
+        dates = next_review_dates([patient.pk])
+    assert dates == {patient.pk: today + timedelta(days=9)}

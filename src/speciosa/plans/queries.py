@@ -30,3 +30,17 @@ def plans_due_for_review(user, on_or_before):
         .filter(status__in=[PlanStatus.DRAFT, PlanStatus.ACTIVE], review_due_on__lte=on_or_before)
         .order_by("review_due_on", "id")
     )
+
+
+def next_review_dates(patient_ids) -> dict[int, object]:
+    """{patient_id: earliest review_due_on of an open plan}, one query (caseload column)."""
+    from django.db.models import Min
+
+    rows = (
+        TreatmentPlan.objects.filter(
+            patient_id__in=list(patient_ids), status__in=[PlanStatus.DRAFT, PlanStatus.ACTIVE]
+        )
+        .values("patient_id")
+        .annotate(due=Min("review_due_on"))
+    )
+    return {row["patient_id"]: row["due"] for row in rows}
