@@ -17,7 +17,7 @@ import pyarrow as pa
 from django.apps import apps
 from django.db.models import Model, QuerySet
 
-from speciosa.clinical.outcomes.tables import SCHEMAS, OutcomeTables
+from speciosa.clinical.outcomes.tables import SCHEMAS, OutcomeTables, encode_categories
 
 PAGE_SIZE = 5000
 RowSource = Callable[[list[int]], Iterator[tuple[Any, ...]]]
@@ -202,7 +202,7 @@ def extract_tables(program_ids: Iterable[int]) -> OutcomeTables:
     for kind in SCHEMAS:
         source = _SOURCES.get(kind) or DEFAULT_SOURCES[kind]
         built[kind] = _to_table(kind, source(ids) if ids else iter(()))
-    return OutcomeTables(**built)
+    return encode_categories(OutcomeTables(**built))
 
 
 def today_utc() -> date:

@@ -114,7 +114,8 @@ def _retention_curve(c: pd.DataFrame) -> list[dict[str, Any]]:
     g["n"] = g["c_"][::-1].cumsum()[::-1]
     g["survival"] = (1.0 - g["d"] / g["n"]).cumprod()
     term = (g["d"] / (g["n"] * (g["n"] - g["d"]))).where(g["n"] > g["d"])
-    g["greenwood"] = term.cumsum().where(term.notna().cumsum() > 0)
+    # running sum of the defined terms (undefined once everyone at risk has left)
+    g["greenwood"] = term.fillna(0.0).cumsum().where(term.notna().cumsum() > 0)
     g = g[g["d"] > 0]
     return [
         {
@@ -214,7 +215,7 @@ def _symptom_change(cs: pd.DataFrame, d: OutcomeDefinitions) -> list[dict[str, A
                 "n_deteriorated": None if r is None else int((g["change"] >= r).sum()),
             }
         )
-    return rows
+    return sorted(rows, key=lambda r: str(r["instrument"]))
 
 
 def _kratom(
@@ -350,7 +351,7 @@ def _alerts(
                 "p90_hours_to_ack": hours.quantile(0.9) if len(hours) else None,
             }
         )
-    return rows
+    return sorted(rows, key=lambda r: str(r["severity"]))
 
 
 def _mbc_fidelity(cs: pd.DataFrame, c: pd.DataFrame, d: OutcomeDefinitions) -> list[dict[str, Any]]:

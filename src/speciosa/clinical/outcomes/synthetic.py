@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pyarrow as pa
 
-from speciosa.clinical.outcomes.tables import SCHEMAS, OutcomeTables
+from speciosa.clinical.outcomes.tables import SCHEMAS, OutcomeTables, encode_categories
 
 ASAM = np.array(["1", "1-OTP", "2.1", "2.5", "3.5", "3.7"])
 REASONS = np.array(
@@ -263,16 +263,18 @@ def generate_tables(n_patients: int, seed: int = 7, as_of: date | None = None) -
         },
         schema=SCHEMAS["events"],
     )
-    return OutcomeTables(
-        patients=patients,
-        episodes=episodes,
-        diagnoses=diagnoses,
-        kratom_use=kratom_use,
-        labs=labs,
-        medications=medications,
-        scores=scores,
-        alerts=alerts,
-        events=events,
+    return encode_categories(
+        OutcomeTables(
+            patients=patients,
+            episodes=episodes,
+            diagnoses=diagnoses,
+            kratom_use=kratom_use,
+            labs=labs,
+            medications=medications,
+            scores=scores,
+            alerts=alerts,
+            events=events,
+        )
     )
 
 

@@ -94,6 +94,39 @@ class OutcomeTables:
         return sum(t.num_rows for _, t in self.items())
 
 
+# low-cardinality text columns: dictionary-encoded in extracts (cheaper joins and filters
+# in DuckDB, categoricals in pandas); free text such as medication names stays plain
+CATEGORY_COLUMNS = frozenset(
+    {
+        "sex",
+        "asam_level",
+        "discharge_reason",
+        "icd10",
+        "analyte",
+        "method",
+        "result",
+        "status",
+        "instrument",
+        "severity",
+        "kind",
+    }
+)
+
+
+def encode_categories(tables: OutcomeTables) -> OutcomeTables:
+    """The same tables with ``CATEGORY_COLUMNS`` dictionary-encoded."""
+    import pyarrow.compute as pc
+
+    out = {}
+    for name, table in tables.items():
+        for column in table.schema.names:
+            if column in CATEGORY_COLUMNS and pa.types.is_string(table.schema.field(column).type):
+                index = table.schema.get_field_index(column)
+                table = table.set_column(index, column, pc.dictionary_encode(table[column]))
+        out[name] = table
+    return OutcomeTables(**out)
+
+
 def tables_from_rows(rows: dict[str, list[dict[str, Any]]]) -> OutcomeTables:
     """Build typed tables from lists of dicts (missing kinds become empty tables)."""
     built = {
