@@ -175,7 +175,7 @@ def create_patient(*, actor, program, **fields) -> Patient:
 def update_patient(*, actor, patient: Patient, expected_version: int, **changes) -> Patient:
     require(actor, Action.EDIT_DEMOGRAPHICS, patient.program_id)
     _reject_unknown(changes, PATIENT_FIELDS)
-    if "birth_date" in changes:
+    if changes.get("birth_date") is not None:  # an explicit null fails full_clean instead
         records.check_birth_date(changes["birth_date"], timezone.localdate())
     _save_changes(patient, actor=actor, expected_version=expected_version, changes=changes)
     if "is_pregnant" in changes or "birth_date" in changes:
