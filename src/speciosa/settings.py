@@ -120,6 +120,7 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "speciosa.core.middleware.RequestIdMiddleware",
+    "speciosa.core.middleware.RejectNulBytesMiddleware",
     "speciosa.core.middleware.LoginRequiredEverywhereMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
