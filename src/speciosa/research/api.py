@@ -26,7 +26,6 @@ from speciosa.research.queries import (
 from speciosa.research.schemas import (
     AdverseEventIn,
     AdverseEventOut,
-    AlertOut,
     AllocationOut,
     AssessmentIn,
     AssessmentOut,
@@ -37,6 +36,7 @@ from speciosa.research.schemas import (
     PatientRef,
     ScreeningOut,
     StatusIn,
+    StudyAlertOut,
     StudyOut,
     VisitDueOut,
     WithdrawIn,
@@ -229,11 +229,11 @@ def list_adverse_events(request, protocol_id: str):
     return [AdverseEventOut.from_model(ae) for ae in qs]
 
 
-@router.get("/studies/{protocol_id}/alerts", response=list[AlertOut])
+@router.get("/studies/{protocol_id}/alerts", response=list[StudyAlertOut])
 def list_alerts(request, protocol_id: str):
     study = get_study_for_user(request.auth, protocol_id)
     return [
-        AlertOut(
+        StudyAlertOut(
             rule_id=a.rule_id,
             reason=a.reason,
             arm=a.arm_code,

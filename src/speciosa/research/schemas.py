@@ -198,7 +198,7 @@ class AdverseEventOut(Schema):
         )
 
 
-class AlertOut(Schema):
+class StudyAlertOut(Schema):
     rule_id: str
     reason: str
     arm: str
