@@ -12,5 +12,6 @@ urlpatterns = [
     path("fhir", fhir_root_view),  # POST /fhir: transaction/batch Bundles
     path("fhir/", include("speciosa.fhir.urls")),
     path("outcomes/", include("speciosa.outcomes.urls")),
+    path("r/", include("speciosa.selfreport.urls")),
     path("", include("speciosa.web.urls")),
 ]

@@ -1,43 +1,248 @@
-"""Clinician pages. Views load through scoped queries and render; decisions live elsewhere."""
+"""Clinician pages. Views load through scoped queries, call one service per action, and
+render; decisions live in the clinical core and the services."""
+
+from datetime import timedelta
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
 
 from speciosa.accounts.access import programs_for
-from speciosa.clinical.errors import NotFound
+from speciosa.accounts.permissions import Action, can
+from speciosa.clinical.errors import DomainError, InvalidAnswer, InvalidInput, NotFound
+from speciosa.clinical.evidence.cards import load_cards
+from speciosa.clinical.instruments.catalog import load_catalog
+from speciosa.measures.models import Score
+from speciosa.measures.queries import due_assessments
+from speciosa.measures.services import instrument_dir, instrument_named, record_response
+from speciosa.patients.models import Episode
 from speciosa.patients.queries import get_patient_for_user, patients_for_user
+from speciosa.safety.models import Alert
+from speciosa.safety.queries import get_alert_for_user
+from speciosa.safety.services import acknowledge_alert, override_alert
+from speciosa.selfreport.services import create_self_report_link, self_report_instruments
+from speciosa.web.chart import age_on, build_timeline
+from speciosa.web.panels import build_score_panels
+from speciosa.web.questionnaire_forms import answers_from_post, build_form_items
+
+MAX_CHART_SCORES = 400
+
+
+def _patient_or_404(user, patient_id, *, audit_read=False):
+    try:
+        return get_patient_for_user(user, patient_id, audit_read=audit_read)
+    except NotFound as exc:
+        raise Http404("Patient not found") from exc
 
 
 def caseload(request):
+    """The program's day: alerts by severity, assessments due, admissions, patient search."""
     q = request.GET.get("q", "").strip()
-    patients = (
-        patients_for_user(request.user)
-        .select_related("program")
-        .order_by("family_name", "given_name")
+    patients = patients_for_user(request.user).select_related("program").order_by(
+        "family_name", "given_name"
     )
     if q:
         patients = patients.filter(family_name__istartswith=q) | patients.filter(mrn=q)
-    context = {"patients": patients[:100], "q": q, "programs": programs_for(request.user)}
-    template = "web/partials/_patient_rows.html" if request.htmx else "web/caseload.html"
-    return render(request, template, context)
+    if request.htmx and request.htmx.target == "patient-rows":
+        return render(request, "web/partials/_patient_rows.html", {"patients": patients[:100]})
+    programs = [p for p in programs_for(request.user) if can(request.user, Action.VIEW_CHART, p.pk)]
+    program_ids = [p.pk for p in programs]
+    alerts = list(
+        Alert.objects.filter(program_id__in=program_ids)
+        .active()
+        .select_related("patient")
+        .inbox_order()[:12]
+    )
+    counts = {sev: 0 for sev in ("critical", "high", "moderate", "info")}
+    for severity in (
+        Alert.objects.filter(program_id__in=program_ids).active().values_list("severity", flat=True)
+    ):
+        counts[severity] = counts.get(severity, 0) + 1
+    due = []
+    for program in programs:
+        due += due_assessments(actor=request.user, program=program, limit=15)
+    since = timezone.localdate() - timedelta(days=14)
+    admissions = list(
+        Episode.objects.filter(program_id__in=program_ids, admitted_on__gte=since)
+        .select_related("patient")
+        .order_by("-admitted_on")[:10]
+    )
+    context = {
+        "patients": patients[:100],
+        "q": q,
+        "programs": programs,
+        "alerts": alerts,
+        "alert_counts": counts,
+        "due": due[:15],
+        "admissions": admissions,
+        **_plan_dashboard(request.user, program_ids),
+    }
+    return render(request, "web/caseload.html", context)
+
+
+def _plan_dashboard(user, program_ids) -> dict:
+    """Objectives at risk and plan reviews due, when the plans app provides them."""
+    try:
+        from speciosa.plans.queries import caseload_plan_summary
+    except ImportError:
+        return {"objectives_at_risk": [], "reviews_due": []}
+    return caseload_plan_summary(user, program_ids)
+
+
+def _plan_panel(user, patient) -> dict:
+    try:
+        from speciosa.plans.queries import chart_plan_summary
+    except ImportError:
+        return {"plan": None}
+    return chart_plan_summary(user, patient)
 
 
 def patient_chart(request, patient_id):
-    try:
-        patient = get_patient_for_user(request.user, patient_id, audit_read=True)
-    except NotFound as exc:
-        raise Http404("Patient not found") from exc
+    patient = _patient_or_404(request.user, patient_id, audit_read=True)
+    episodes = list(patient.episodes.all())
+    substances = list(patient.substance_uses.all())
+    medications = list(patient.medications.all())
+    diagnoses = list(patient.diagnoses.all())
+    labs = list(patient.lab_results.order_by("-collected_at")[:50])
+    scores = list(
+        Score.objects.filter(patient=patient).order_by("-taken_at", "-id")[:MAX_CHART_SCORES]
+    )[::-1]
+    alerts = list(
+        Alert.objects.filter(patient=patient).active().select_related("acknowledged_by").inbox_order()
+    )
+    open_episode = next((e for e in episodes if e.is_open), None)
+    catalog = load_catalog(instrument_dir())
     context = {
         "patient": patient,
-        "episodes": list(patient.episodes.all()),
-        "substances": list(patient.substance_uses.all()),
-        "medications": list(patient.medications.all()),
-        "diagnoses": list(patient.diagnoses.all()),
-        "labs": list(patient.lab_results.order_by("-collected_at")[:50]),
+        "age": age_on(patient.birth_date, timezone.localdate()),
+        "open_episode": open_episode,
+        "episodes": episodes,
+        "substances": substances,
+        "kratom": [s for s in substances if s.substance == "kratom" and s.is_current],
+        "medications": medications,
+        "diagnoses": diagnoses,
+        "labs": labs,
+        "alerts": alerts,
+        "score_panels": build_score_panels(scores, instrument_named),
+        "recent_scores": scores[-10:][::-1],
+        "instruments": sorted(
+            (i for i in catalog.values() if i.is_scorable), key=lambda i: i.scoring.short_name
+        ),
+        "self_report_instruments": sorted(self_report_instruments()),
+        "can_ack": can(request.user, Action.ACKNOWLEDGE_ALERT, patient.program_id),
+        "can_assess": can(request.user, Action.RECORD_RESPONSE, patient.program_id),
+        "can_link": can(request.user, Action.CREATE_SELF_REPORT_LINK, patient.program_id),
+        "timeline": build_timeline(
+            episodes=episodes, medications=medications, labs=labs, substances=substances
+        )[:40],
+        **_plan_panel(request.user, patient),
     }
     return render(request, "web/chart.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def assessment_entry(request, patient_id, instrument_id):
+    """A form generated from the Questionnaire; on save, the score, band and alerts."""
+    patient = _patient_or_404(request.user, patient_id)
+    try:
+        instrument = instrument_named(instrument_id)
+    except DomainError as exc:
+        raise Http404("Unknown instrument") from exc
+    if not can(request.user, Action.RECORD_RESPONSE, patient.program_id):
+        return HttpResponse("Your role may not record assessments", status=403)
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        answers = answers_from_post(instrument, request.POST)
+        started = timezone.now()
+        try:
+            score = record_response(
+                actor=request.user, patient=patient, instrument_id=instrument.id, answers=answers
+            )
+        except InvalidAnswer as exc:
+            errors[exc.item_id] = exc.reason
+            status = 422
+        except InvalidInput as exc:
+            errors["__all__"] = exc.message
+            status = 422
+        else:
+            new_alerts = list(
+                Alert.objects.filter(patient=patient, opened_at__gte=started).active().inbox_order()
+            )
+            return render(
+                request,
+                "web/assessment_result.html",
+                {"patient": patient, "instrument": instrument, "score": score, "alerts": new_alerts},
+            )
+    context = {
+        "patient": patient,
+        "instrument": instrument,
+        "items": build_form_items(
+            instrument, request.POST if request.method == "POST" else None, errors
+        ),
+        "form_error": errors.get("__all__", ""),
+        "error_count": len(errors),
+    }
+    return render(request, "web/assessment_form.html", context, status=status)
+
+
+@require_POST
+def alert_decision(request, alert_id, decision):
+    """Acknowledge or override an alert (a reason is required); returns the alert card."""
+    try:
+        alert = get_alert_for_user(request.user, alert_id)
+    except NotFound as exc:
+        raise Http404("Alert not found") from exc
+    reason = request.POST.get("reason", "").strip()
+    error = ""
+    if not reason:
+        error = "Please give a reason."
+    else:
+        try:
+            if decision == "override":
+                override_alert(actor=request.user, alert=alert, reason=reason)
+            else:
+                acknowledge_alert(actor=request.user, alert=alert, reason=reason)
+        except DomainError as exc:
+            error = exc.message
+    alert.refresh_from_db()
+    context = {"alert": alert, "can_ack": True, "error": error}
+    if request.htmx:
+        return render(request, "web/partials/_alert.html", context, status=422 if error else 200)
+    return redirect(reverse("patient_chart", args=[alert.patient.uid]) + "#alerts")
+
+
+@require_POST
+def self_report_link_new(request, patient_id):
+    patient = _patient_or_404(request.user, patient_id)
+    instrument_ids = request.POST.getlist("instruments")
+    try:
+        hours = int(request.POST.get("valid_hours", "72"))
+        link, token = create_self_report_link(
+            actor=request.user, patient=patient, instrument_ids=instrument_ids, valid_hours=hours
+        )
+    except (ValueError, InvalidInput) as exc:
+        message = exc.message if isinstance(exc, InvalidInput) else "valid_hours: not a number"
+        return render(
+            request, "web/partials/_link_created.html", {"error": message}, status=422
+        )
+    url = request.build_absolute_uri(reverse("self_report", args=[token]))
+    return render(request, "web/partials/_link_created.html", {"link": link, "url": url})
+
+
+def evidence_list(request):
+    return render(request, "web/evidence_list.html", {"cards": list(load_cards().values())})
+
+
+def evidence_detail(request, card_id):
+    card = load_cards().get(card_id)
+    if card is None:
+        raise Http404("No such evidence card")
+    return render(request, "web/evidence_detail.html", {"card": card})
 
 
 @login_not_required
