@@ -119,6 +119,33 @@ def study_part(w: World, side: Side, part: str) -> Any:
     }[part]
 
 
+def self_report_token(w: World, side: Side) -> str:
+    if side is Side.OTHER:
+        return "forged-or-expired-token"
+    from speciosa.selfreport.services import create_self_report_link
+
+    nurse = make_user(w.programs[side], Role.NURSE)
+    return create_self_report_link(actor=nurse, patient=w.patients[side], instrument_ids=["phq9"])[
+        1
+    ]
+
+
+def make_alert(patient: Patient):
+    from speciosa.safety.models import Alert
+
+    return Alert.objects.create(
+        program=patient.program,
+        patient=patient,
+        rule_id="kratom-benzodiazepine",
+        rule_version=1,
+        severity="critical",
+        severity_rank=0,
+        title="Kratom with a benzodiazepine",
+        message="matrix test alert",
+        action="review",
+    )
+
+
 PATH_PARAMS: dict[str, Callable[[World, Side], Any]] = {
     "patient_id": lambda w, side: w.patients[side].uid,
     "medication_id": lambda w, side: add_medication(w.patients[side], "sertraline").uid,
@@ -144,20 +171,6 @@ PATH_PARAMS: dict[str, Callable[[World, Side], Any]] = {
     "alert_id": lambda w, side: make_alert(w.patients[side]).uid,
     "card_id": lambda w, side: "C1",
     "plan_id": lambda w, side: make_plan(w.patients[side]).uid,
+    # self-report links (issue 6): a valid link of the side's patient, or a forged token
+    "token": self_report_token,
 }
-
-
-def make_alert(patient: Patient):
-    from speciosa.safety.models import Alert
-
-    return Alert.objects.create(
-        program=patient.program,
-        patient=patient,
-        rule_id="kratom-benzodiazepine",
-        rule_version=1,
-        severity="critical",
-        severity_rank=0,
-        title="Kratom with a benzodiazepine",
-        message="matrix test alert",
-        action="review",
-    )

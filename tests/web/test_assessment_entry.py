@@ -1,9 +1,19 @@
 from speciosa.measures.models import QuestionnaireResponse, Score
 from speciosa.safety.models import Alert
 
-COWS_13 = {  # item scores 1,2,1,2,1,2,1,1,1,1,0 -> 13 (moderate starts at 13 per Wesson & Ling 2003)
-    "cows-1": "1", "cows-2": "2", "cows-3": "1", "cows-4": "2", "cows-5": "1", "cows-6": "2",
-    "cows-7": "1", "cows-8": "1", "cows-9": "1", "cows-10": "1", "cows-11": "0",
+# item scores 1,2,1,2,1,2,1,1,1,1,0 -> 13 (moderate starts at 13, Wesson & Ling 2003)
+COWS_13 = {
+    "cows-1": "1",
+    "cows-2": "2",
+    "cows-3": "1",
+    "cows-4": "2",
+    "cows-5": "1",
+    "cows-6": "2",
+    "cows-7": "1",
+    "cows-8": "1",
+    "cows-9": "1",
+    "cows-10": "1",
+    "cows-11": "0",
 }
 
 

@@ -9,7 +9,7 @@ from speciosa.selfreport.models import SelfReportLink
 from speciosa.selfreport.services import LinkUnusable, create_self_report_link
 
 PHQ9_ITEM9 = {f"phq9__phq9-{i}": "LA6568-5" for i in range(1, 9)} | {"phq9__phq9-9": "LA6571-9"}
-PHQ9_CLEAR = {f"phq9__phq9-{i}": "LA6569-3" for i in range(1, 10)}
+PHQ9_CLEAR = {f"phq9__phq9-{i}": "LA6569-3" for i in range(1, 9)} | {"phq9__phq9-9": "LA6568-5"}
 
 
 @pytest.fixture
@@ -19,8 +19,10 @@ def link_token(counsellor, patient):
 
 
 def test_clinician_creates_a_link_and_only_a_hash_is_stored(api_client, patient):
-    response = api_client.post(f"/patients/{patient.uid}/self-report-links/",
-                               {"instruments": ["phq9", "gad7"], "valid_hours": "24"})
+    response = api_client.post(
+        f"/patients/{patient.uid}/self-report-links/",
+        {"instruments": ["phq9", "gad7"], "valid_hours": "24"},
+    )
     assert response.status_code == 200
     url = response.content.decode().split('value="')[1].split('"')[0]
     token = url.rstrip("/").rsplit("/", 1)[1]

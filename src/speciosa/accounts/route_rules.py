@@ -188,6 +188,21 @@ PAGE_RULES: dict[str, RouteRule] = {
     "/logout/": RouteRule(G.SIGNED_IN, note="POST only (GET is 405)"),
     "/": RouteRule(G.SIGNED_IN, A.VIEW_CHART, "caseload scoped to own programs"),
     "/patients/<uuid:patient_id>/": RouteRule(G.CHART, A.VIEW_CHART),
+    "/patients/<uuid:patient_id>/assess/<slug:instrument_id>/": RouteRule(
+        G.CHART, A.RECORD_RESPONSE, "assessment entry form"
+    ),
+    "/patients/<uuid:patient_id>/self-report-links/": RouteRule(
+        G.CHART, A.CREATE_SELF_REPORT_LINK, "POST only (GET is 405 after the gate)"
+    ),
+    "/alerts/<uuid:alert_id>/acknowledge/": RouteRule(
+        G.CHART, A.ACKNOWLEDGE_ALERT, "POST only (GET is 405 after the gate)"
+    ),
+    "/alerts/<uuid:alert_id>/override/": RouteRule(
+        G.CHART, A.ACKNOWLEDGE_ALERT, "POST only (GET is 405 after the gate)"
+    ),
+    "/evidence/": RouteRule(G.SIGNED_IN, note="evidence cards: public knowledge, no patient data"),
+    "/evidence/<str:card_id>/": RouteRule(G.SIGNED_IN, note="one evidence card"),
+    "/r/<str:token>/": RouteRule(G.SELF_REPORT, note="patient self-report link (no account)"),
     "/healthz": RouteRule(G.PUBLIC, note="database ping, no data"),
     "/api/openapi.json": RouteRule(G.PUBLIC, note="the schema, no data"),
     "/api/docs": RouteRule(G.PUBLIC, note="Swagger UI, no data"),

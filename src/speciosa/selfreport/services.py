@@ -68,9 +68,7 @@ def create_self_report_link(
     available = self_report_instruments()
     unknown = [i for i in chosen if i not in available]
     if unknown:
-        raise InvalidInput(
-            "instrument_ids", f"{unknown[0]!r} is not a self-report questionnaire"
-        )
+        raise InvalidInput("instrument_ids", f"{unknown[0]!r} is not a self-report questionnaire")
     if not 1 <= valid_hours <= MAX_VALID_HOURS:
         raise InvalidInput("valid_hours", f"must be between 1 and {MAX_VALID_HOURS}")
     token = secrets.token_urlsafe(24)
@@ -82,8 +80,12 @@ def create_self_report_link(
         expires_at=timezone.now() + timedelta(hours=valid_hours),
         created_by=actor,
     )
-    write_audit(actor=actor, action=AuditAction.CREATE, obj=link,
-                detail={"instruments": chosen, "valid_hours": valid_hours})
+    write_audit(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=link,
+        detail={"instruments": chosen, "valid_hours": valid_hours},
+    )
     return link, token
 
 
@@ -125,6 +127,10 @@ def submit_self_report(*, token: str, answers: dict[str, dict[str, object]]) -> 
         )
     link.used_at = timezone.now()
     link.save(update_fields=["used_at"])
-    write_audit(actor=None, action=AuditAction.UPDATE, obj=link,
-                detail={"submitted": link.instrument_ids, "via": "patient self-report link"})
+    write_audit(
+        actor=None,
+        action=AuditAction.UPDATE,
+        obj=link,
+        detail={"submitted": link.instrument_ids, "via": "patient self-report link"},
+    )
     return SubmissionResult(scores=scores, has_critical=any(s.critical_items for s in scores))

@@ -20,18 +20,34 @@ def _as_datetime(value: date | datetime) -> datetime:
 
 
 def age_on(birth_date: date, today: date) -> int:
-    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    return (
+        today.year
+        - birth_date.year
+        - ((today.month, today.day) < (birth_date.month, birth_date.day))
+    )
 
 
-def build_timeline(*, episodes=(), medications=(), labs=(), substances=(), extra=()) -> list[TimelineEvent]:
+def build_timeline(
+    *, episodes=(), medications=(), labs=(), substances=(), extra=()
+) -> list[TimelineEvent]:
     """Newest first. ``extra`` lets other panels (scores, alerts, plans) add events."""
     events: list[TimelineEvent] = []
     for e in episodes:
-        events.append(TimelineEvent(_as_datetime(e.admitted_on), "admission",
-                                    f"Admitted — ASAM {e.get_asam_level_display()}"))
+        events.append(
+            TimelineEvent(
+                _as_datetime(e.admitted_on),
+                "admission",
+                f"Admitted — ASAM {e.get_asam_level_display()}",
+            )
+        )
         if e.discharged_on:
-            events.append(TimelineEvent(_as_datetime(e.discharged_on), "discharge",
-                                        f"Discharged — {e.get_discharge_reason_display()}"))
+            events.append(
+                TimelineEvent(
+                    _as_datetime(e.discharged_on),
+                    "discharge",
+                    f"Discharged — {e.get_discharge_reason_display()}",
+                )
+            )
     for m in medications:
         if m.start_at:
             events.append(TimelineEvent(m.start_at, "medication", f"Started {m}"))

@@ -43,7 +43,9 @@ def build_form_items(
     items = []
     for item in instrument.items.values():
         name = field_name(instrument.id, item.link_id)
-        label = item.text or f"Item {item.prefix or item.link_id} (wording supplied by your program)"
+        label = (
+            item.text or f"Item {item.prefix or item.link_id} (wording supplied by your program)"
+        )
         items.append(
             FormItem(
                 name=name,

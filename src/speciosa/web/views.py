@@ -5,11 +5,11 @@ from datetime import timedelta
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from speciosa.accounts.access import programs_for
 from speciosa.accounts.permissions import Action, can
@@ -42,8 +42,10 @@ def _patient_or_404(user, patient_id, *, audit_read=False):
 def caseload(request):
     """The program's day: alerts by severity, assessments due, admissions, patient search."""
     q = request.GET.get("q", "").strip()
-    patients = patients_for_user(request.user).select_related("program").order_by(
-        "family_name", "given_name"
+    patients = (
+        patients_for_user(request.user)
+        .select_related("program")
+        .order_by("family_name", "given_name")
     )
     if q:
         patients = patients.filter(family_name__istartswith=q) | patients.filter(mrn=q)
@@ -112,7 +114,10 @@ def patient_chart(request, patient_id):
         Score.objects.filter(patient=patient).order_by("-taken_at", "-id")[:MAX_CHART_SCORES]
     )[::-1]
     alerts = list(
-        Alert.objects.filter(patient=patient).active().select_related("acknowledged_by").inbox_order()
+        Alert.objects.filter(patient=patient)
+        .active()
+        .select_related("acknowledged_by")
+        .inbox_order()
     )
     open_episode = next((e for e in episodes if e.is_open), None)
     catalog = load_catalog(instrument_dir())
@@ -176,7 +181,12 @@ def assessment_entry(request, patient_id, instrument_id):
             return render(
                 request,
                 "web/assessment_result.html",
-                {"patient": patient, "instrument": instrument, "score": score, "alerts": new_alerts},
+                {
+                    "patient": patient,
+                    "instrument": instrument,
+                    "score": score,
+                    "alerts": new_alerts,
+                },
             )
     context = {
         "patient": patient,
@@ -190,13 +200,16 @@ def assessment_entry(request, patient_id, instrument_id):
     return render(request, "web/assessment_form.html", context, status=status)
 
 
-@require_POST
 def alert_decision(request, alert_id, decision):
     """Acknowledge or override an alert (a reason is required); returns the alert card."""
     try:
         alert = get_alert_for_user(request.user, alert_id)
     except NotFound as exc:
         raise Http404("Alert not found") from exc
+    if not can(request.user, Action.ACKNOWLEDGE_ALERT, alert.program_id):
+        return HttpResponse("Your role may not acknowledge alerts", status=403)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     reason = request.POST.get("reason", "").strip()
     error = ""
     if not reason:
@@ -216,9 +229,12 @@ def alert_decision(request, alert_id, decision):
     return redirect(reverse("patient_chart", args=[alert.patient.uid]) + "#alerts")
 
 
-@require_POST
 def self_report_link_new(request, patient_id):
     patient = _patient_or_404(request.user, patient_id)
+    if not can(request.user, Action.CREATE_SELF_REPORT_LINK, patient.program_id):
+        return HttpResponse("Your role may not create self-report links", status=403)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     instrument_ids = request.POST.getlist("instruments")
     try:
         hours = int(request.POST.get("valid_hours", "72"))
@@ -227,9 +243,7 @@ def self_report_link_new(request, patient_id):
         )
     except (ValueError, InvalidInput) as exc:
         message = exc.message if isinstance(exc, InvalidInput) else "valid_hours: not a number"
-        return render(
-            request, "web/partials/_link_created.html", {"error": message}, status=422
-        )
+        return render(request, "web/partials/_link_created.html", {"error": message}, status=422)
     url = request.build_absolute_uri(reverse("self_report", args=[token]))
     return render(request, "web/partials/_link_created.html", {"link": link, "url": url})
 
