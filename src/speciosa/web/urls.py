@@ -30,6 +30,13 @@ urlpatterns = [
         {"decision": "override"},
         name="alert_override",
     ),
+    path(
+        "patients/<uuid:patient_id>/plans/from-template/",
+        views.plan_from_template,
+        name="plan_from_template",
+    ),
+    path("plans/<uuid:plan_id>/sign/", views.plan_sign, name="plan_sign"),
+    path("plans/<uuid:plan_id>/status/", views.plan_objective_status, name="plan_item_status"),
     path("evidence/", views.evidence_list, name="evidence_list"),
     path("evidence/<str:card_id>/", views.evidence_detail, name="evidence_detail"),
     path("healthz", views.healthz, name="healthz"),

@@ -3,6 +3,7 @@ render; decisions live in the clinical core and the services."""
 
 from datetime import timedelta
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
@@ -21,12 +22,15 @@ from speciosa.measures.queries import due_assessments
 from speciosa.measures.services import instrument_dir, instrument_named, record_response
 from speciosa.patients.models import Episode
 from speciosa.patients.queries import get_patient_for_user, patients_for_user
+from speciosa.plans.queries import get_plan_for_user
+from speciosa.plans.services import change_plan, create_plan_from_template, sign_plan
 from speciosa.safety.models import Alert
 from speciosa.safety.queries import get_alert_for_user
 from speciosa.safety.services import acknowledge_alert, override_alert
 from speciosa.selfreport.services import create_self_report_link, self_report_instruments
 from speciosa.web.chart import age_on, build_timeline
 from speciosa.web.panels import build_score_panels
+from speciosa.web.plan_panels import caseload_plan_summary, chart_plan_summary
 from speciosa.web.questionnaire_forms import answers_from_post, build_form_items
 
 MAX_CHART_SCORES = 400
@@ -87,20 +91,88 @@ def caseload(request):
 
 
 def _plan_dashboard(user, program_ids) -> dict:
-    """Objectives at risk and plan reviews due, when the plans app provides them."""
-    try:
-        from speciosa.plans.queries import caseload_plan_summary
-    except ImportError:
-        return {"objectives_at_risk": [], "reviews_due": []}
     return caseload_plan_summary(user, program_ids)
 
 
 def _plan_panel(user, patient) -> dict:
-    try:
-        from speciosa.plans.queries import chart_plan_summary
-    except ImportError:
-        return {"plan": None}
     return chart_plan_summary(user, patient)
+
+
+def plan_from_template(request, patient_id):
+    """Apply one or more pathway templates: a draft plan the clinician then edits."""
+    patient = _patient_or_404(request.user, patient_id)
+    if not can(request.user, Action.EDIT_PLAN, patient.program_id):
+        return HttpResponse("Your role may not edit plans", status=403)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        create_plan_from_template(
+            actor=request.user, patient=patient, pathway_ids=request.POST.getlist("pathways")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("patient_chart", args=[patient.uid]) + "#plan")
+
+
+def plan_sign(request, plan_id):
+    """Record the clinician's or the patient's typed signature on the current version."""
+    try:
+        plan = get_plan_for_user(request.user, plan_id)
+    except NotFound as exc:
+        raise Http404("Plan not found") from exc
+    if not can(request.user, Action.SIGN_PLAN, plan.program_id):
+        return HttpResponse("Your role may not sign plans", status=403)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        sign_plan(
+            actor=request.user,
+            plan=plan,
+            version_number=int(request.POST.get("version", "0")),
+            signer_role=request.POST.get("signer_role", ""),
+            typed_name=request.POST.get("typed_name", "").strip(),
+            method=request.POST.get("method", ""),
+        )
+    except (DomainError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", "Invalid signature"))
+    return redirect(reverse("patient_chart", args=[plan.patient.uid]) + "#plan")
+
+
+def plan_objective_status(request, plan_id):
+    """Edit one objective or intervention status (a new plan version with a reason)."""
+    try:
+        plan = get_plan_for_user(request.user, plan_id)
+    except NotFound as exc:
+        raise Http404("Plan not found") from exc
+    if not can(request.user, Action.EDIT_PLAN, plan.program_id):
+        return HttpResponse("Your role may not edit plans", status=403)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    item_id = request.POST.get("item_id", "")
+    new_status = request.POST.get("status", "")
+    reason = request.POST.get("reason", "").strip() or f"{item_id} set to {new_status}"
+    document = plan.current_version.document
+    found = False
+    for problem in document.get("problems", []):
+        for goal in problem.get("goals", []):
+            for obj in goal.get("objectives", []):
+                for item in [obj, *obj.get("interventions", [])]:
+                    if item.get("id") == item_id:
+                        item["status"] = new_status
+                        found = True
+    try:
+        if not found:
+            raise InvalidInput("item_id", "no such objective or intervention in this plan")
+        change_plan(
+            actor=request.user,
+            plan=plan,
+            expected_version=int(request.POST.get("version", "0")),
+            document=document,
+            reason=reason,
+        )
+    except (DomainError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", "Invalid change"))
+    return redirect(reverse("patient_chart", args=[plan.patient.uid]) + "#plan")
 
 
 def patient_chart(request, patient_id):
