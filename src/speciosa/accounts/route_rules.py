@@ -200,6 +200,15 @@ PAGE_RULES: dict[str, RouteRule] = {
     "/alerts/<uuid:alert_id>/override/": RouteRule(
         G.CHART, A.ACKNOWLEDGE_ALERT, "POST only (GET is 405 after the gate)"
     ),
+    "/patients/<uuid:patient_id>/plans/from-template/": RouteRule(
+        G.CHART, A.EDIT_PLAN, "POST only (GET is 405 after the gate)"
+    ),
+    "/plans/<uuid:plan_id>/sign/": RouteRule(
+        G.CHART, A.SIGN_PLAN, "POST only (GET is 405 after the gate)"
+    ),
+    "/plans/<uuid:plan_id>/status/": RouteRule(
+        G.CHART, A.EDIT_PLAN, "POST only (GET is 405 after the gate)"
+    ),
     "/evidence/": RouteRule(G.SIGNED_IN, note="evidence cards: public knowledge, no patient data"),
     "/evidence/<str:card_id>/": RouteRule(G.SIGNED_IN, note="one evidence card"),
     "/r/<str:token>/": RouteRule(G.SELF_REPORT, note="patient self-report link (no account)"),
