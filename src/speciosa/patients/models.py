@@ -184,7 +184,8 @@ class SubstanceUse(PatientRecord):
 
     def __str__(self) -> str:
         if self.substance == Substance.KRATOM:
-            return f"Kratom {self.grams_per_day or '?'} g/day ({self.kratom_form or 'form ?'})"
+            form = self.get_kratom_form_display() if self.kratom_form else "form ?"
+            return f"Kratom {self.grams_per_day or '?'} g/day ({form})"
         return self.get_substance_display()
 
 
@@ -235,7 +236,8 @@ class Medication(PatientRecord):
         ]
 
     def __str__(self) -> str:
-        dose = f" {self.dose.normalize()} {self.unit}" if self.dose is not None else ""
+        # format "f": Decimal("40.000").normalize() would print as 4E+1
+        dose = f" {self.dose.normalize():f} {self.unit}" if self.dose is not None else ""
         return f"{self.name}{dose} {self.frequency}".strip()
 
 
