@@ -17,11 +17,12 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+import orjson
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from speciosa.accounts.permissions import require
+from speciosa.accounts.permissions import Action, require
 from speciosa.audit.models import AuditAction
 from speciosa.audit.services import write_audit, write_audit_many
 from speciosa.clinical.errors import InvalidInput
@@ -29,7 +30,7 @@ from speciosa.core.signals import patient_facts_changed
 from speciosa.dataio.bulk import insert_rows
 from speciosa.dataio.models import ImportedRow, ImportRun, RunStatus
 from speciosa.dataio.sources import Source, SourceRow
-from speciosa.dataio.tables import IMPORT_ORDER, TABLES, build_record
+from speciosa.dataio.tables import IMPORT_ORDER, RESPONSES, TABLES, build_record, parse_value
 from speciosa.patients.models import Patient
 
 DEFAULT_CHUNK = 1000
@@ -99,7 +100,8 @@ def import_source(
 ) -> ImportResult:
     """Import (or resume importing) ``source`` into ``program`` as ``actor``."""
     for table in source.tables():
-        require(actor, TABLES[table].action, program.pk)
+        action = Action.RECORD_RESPONSE if table == RESPONSES else TABLES[table].action
+        require(actor, action, program.pk)
     source_hash = source.content_hash()
     run, created = ImportRun.objects.get_or_create(
         program=program,
@@ -159,6 +161,8 @@ def _prepare(row: SourceRow, rejects: _Rejects) -> _Pending | None:
     if row.error:
         rejects.add(row, row.error)
         return None
+    if row.table == RESPONSES:
+        return _prepare_response(row, rejects)
     table = TABLES[row.table]
     try:
         obj = build_record(table, row.values)
@@ -167,6 +171,61 @@ def _prepare(row: SourceRow, rejects: _Rejects) -> _Pending | None:
         return None
     mrn = str(row.values.get("mrn") or "").strip()
     return _Pending(row, obj, mrn)
+
+
+def _prepare_response(row: SourceRow, rejects: _Rejects) -> _Pending | None:
+    """Parse a responses row; the answers are validated and scored by record_response."""
+    from speciosa.measures.models import QuestionnaireResponse
+
+    values = row.values
+    for column in ("mrn", "instrument_id", "answers"):
+        if not str(values.get(column) or "").strip():
+            rejects.add(row, "is required", column)
+            return None
+    try:
+        answers = orjson.loads(values["answers"])
+        if not isinstance(answers, dict):
+            raise ValueError("not an object")
+        taken_at = parse_value(QuestionnaireResponse, "authored_at", values.get("taken_at"))
+    except (ValueError, orjson.JSONDecodeError):
+        rejects.add(row, 'must be a JSON object {"linkId": answer}', "answers")
+        return None
+    except InvalidInput as exc:
+        rejects.add(row, exc.reason, "taken_at")
+        return None
+    data = {
+        "instrument_id": values["instrument_id"].strip(),
+        "answers": answers,
+        "taken_at": taken_at,
+        "source": (values.get("source") or "").strip() or "clinician",
+    }
+    return _Pending(row, data, str(values["mrn"]).strip())
+
+
+def _commit_responses(actor, program, items: list[_Pending], rejects: _Rejects) -> list[_Pending]:
+    """One record_response call per row, each in a savepoint: a rejected answer set
+    leaves nothing behind, the rest of the chunk still commits."""
+    from speciosa.clinical.errors import DomainError
+    from speciosa.measures.services import record_response
+
+    patients = {
+        p.mrn: p for p in Patient.objects.filter(program=program, mrn__in={i.mrn for i in items})
+    }
+    kept = []
+    for item in items:
+        patient = patients.get(item.mrn)
+        if patient is None:
+            rejects.add(item.row, f"no patient with MRN {item.mrn!r} in this program", "mrn")
+            continue
+        try:
+            with transaction.atomic():
+                score = record_response(actor=actor, patient=patient, **item.obj)
+        except DomainError as exc:
+            rejects.add(item.row, exc.message, str(exc.detail.get("field", "")))
+            continue
+        item.obj = score.response  # the ImportedRow points at the stored response
+        kept.append(item)
+    return kept
 
 
 def _commit_chunk(run, actor, program, pending, rejects, result) -> None:
@@ -213,6 +272,10 @@ def _commit_chunk(run, actor, program, pending, rejects, result) -> None:
             )
             accepted.extend(items)
             result.by_table[name] = result.by_table.get(name, 0) + len(items)
+        if by_table.get(RESPONSES):
+            responses = _commit_responses(actor, program, by_table[RESPONSES], rejects)
+            accepted.extend(responses)
+            result.by_table[RESPONSES] = result.by_table.get(RESPONSES, 0) + len(responses)
         insert_rows(
             ImportedRow,
             [

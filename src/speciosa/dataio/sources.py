@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from speciosa.clinical.errors import InvalidInput
-from speciosa.dataio.tables import TABLES
+from speciosa.dataio.tables import RESPONSE_COLUMNS, RESPONSE_REQUIRED, RESPONSES, TABLES
 
 
 @dataclass
@@ -48,7 +48,7 @@ def hash_files(paths: Iterable[Path]) -> str:
 
 def table_for_file(path: Path) -> str:
     stem = path.stem.lower()
-    if stem in TABLES:
+    if stem in TABLES or stem == RESPONSES:
         return stem
     raise InvalidInput(
         "table",
@@ -69,7 +69,7 @@ class CsvSource:
         self.path = path
         self.name = path.name
         self.table = table or table_for_file(path)
-        if self.table not in TABLES:
+        if self.table not in TABLES and self.table != RESPONSES:
             raise InvalidInput("table", f"unknown table {self.table!r} ({', '.join(TABLES)})")
         self.column_map = column_map or {}
         self.check_header()
@@ -88,15 +88,18 @@ class CsvSource:
         would otherwise drop a column of data silently."""
         with self.path.open(newline="", encoding="utf-8-sig") as fh:
             header = self._header(next(csv.reader(fh), []))
-        allowed = set(TABLES[self.table].columns)
+        is_responses = self.table == RESPONSES
+        columns = RESPONSE_COLUMNS if is_responses else TABLES[self.table].columns
+        required = RESPONSE_REQUIRED if is_responses else TABLES[self.table].required
+        allowed = set(columns)
         unknown = [h for h in header if h not in allowed]
         if unknown:
             raise InvalidInput(
                 "columns",
                 f"{self.name}: unknown column(s) {', '.join(unknown)} for table {self.table} "
-                f"(allowed: {', '.join(TABLES[self.table].columns)})",
+                f"(allowed: {', '.join(columns)})",
             )
-        missing = [c for c in TABLES[self.table].required if c not in header]
+        missing = [c for c in required if c not in header]
         if missing:
             raise InvalidInput(
                 "columns", f"{self.name}: missing required column(s) {', '.join(missing)}"
@@ -130,7 +133,8 @@ def csv_sources(
     """A CSV file, or a folder of ``<table>.csv`` files (a Speciosa export) in the order
     the tables depend on each other (patients first)."""
     if path.is_dir():
-        found = [path / f"{name}.csv" for name in TABLES if (path / f"{name}.csv").exists()]
+        names = [*TABLES, RESPONSES]
+        found = [path / f"{name}.csv" for name in names if (path / f"{name}.csv").exists()]
         if not found:
             raise InvalidInput("path", f"no <table>.csv files in {path}")
         return [CsvSource(p, None, column_map) for p in found]

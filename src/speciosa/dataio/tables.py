@@ -201,3 +201,10 @@ def build_record(table: Table, values: dict[str, Any]) -> Any:
     obj = table.model(**kwargs)
     services.check_new_record(obj)
     return obj
+
+
+# Questionnaire responses are not bulk-inserted: each goes through
+# ``measures.services.record_response`` (validate answers, score, safety, audit).
+RESPONSES = "responses"
+RESPONSE_COLUMNS = ("mrn", "instrument_id", "answers", "taken_at", "source")
+RESPONSE_REQUIRED = ("mrn", "instrument_id", "answers")
