@@ -86,7 +86,7 @@ def test_fhirpy_missing_resource_raises_not_found(fhir_client):
         fhir_client.reference("Patient", "00000000-0000-4000-8000-000000000000").to_resource()
 
 
-def test_fhirpy_posts_questionnaire_response_and_finds_its_score(fhir_client, patient):
+def test_fhirpy_posts_questionnaire_response_finds_score_and_detected_issue(fhir_client, patient):
     from tests.fhir.test_measures import answered
 
     phq9 = fhir_client.reference("Questionnaire", "phq9").to_resource()
@@ -102,3 +102,10 @@ def test_fhirpy_posts_questionnaire_response_and_finds_its_score(fhir_client, pa
     assert score["derivedFrom"][0]["reference"] == f"QuestionnaireResponse/{qr.id}"
     assert score["valueQuantity"]["value"] == 9
     validate_resource(score.serialize(), "Observation")
+
+    # PHQ-9 item 9 answered above 0: the safety engine raised an alert in the same write
+    issues = fhir_client.resources("DetectedIssue").search(patient=str(patient.uid)).fetch_all()
+    assert [i["code"]["coding"][0]["code"] for i in issues] == ["phq9-item9-positive"]
+    issue = fhir_client.reference("DetectedIssue", issues[0].id).to_resource()
+    assert issue["severity"] == "high"
+    validate_resource(issue.serialize(), "DetectedIssue")

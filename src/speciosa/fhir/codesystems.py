@@ -183,8 +183,8 @@ def register_code_system(definition: CodeSystemDef) -> None:
 
 
 def code_system_resource(definition: CodeSystemDef) -> dict[str, Any]:
-    fragment = definition is LAB_ANALYTE
-    return {
+    fragment = definition is LAB_ANALYTE or not definition.concepts
+    resource = {
         "resourceType": "CodeSystem",
         "id": definition.name,
         "meta": {"versionId": "1", "lastUpdated": f"{DATE}T00:00:00Z"},
@@ -200,7 +200,7 @@ def code_system_resource(definition: CodeSystemDef) -> dict[str, Any]:
         "caseSensitive": True,
         "content": "fragment" if fragment else "complete",
         "count": len(definition.concepts),
-        "concept": [
+        "concept": [  # omitted below when empty (FHIR forbids empty arrays)
             {
                 k: v
                 for k, v in (("code", c.code), ("display", c.display), ("definition", c.definition))
@@ -209,6 +209,9 @@ def code_system_resource(definition: CodeSystemDef) -> dict[str, Any]:
             for c in definition.concepts
         ],
     }
+    if not resource["concept"]:
+        del resource["concept"]
+    return resource
 
 
 def all_code_systems() -> list[dict[str, Any]]:

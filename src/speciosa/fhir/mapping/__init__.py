@@ -13,6 +13,7 @@ CORE_MODULES = [
     "group",
     "research",
     "measures",
+    "safety",
 ]
 
 

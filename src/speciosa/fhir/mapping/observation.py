@@ -24,6 +24,7 @@ from speciosa.fhir.http import FhirContext
 from speciosa.fhir.mapping.common import (
     LOINC,
     OBSERVATION_CATEGORY,
+    PART2_LABELS,
     UCUM,
     codes_in,
     concept,
@@ -291,16 +292,17 @@ def substance_to_fhir(use: Any) -> dict[str, Any]:
         components.append({"code": code["last-use"], "valueDateTime": instant(use.last_use_at)})
     if use.source_vendor:
         components.append({"code": code["source-vendor"], "valueString": use.source_vendor})
+    updated = instant(use.updated_at)
     resource: dict[str, Any] = {
         "resourceType": "Observation",
         "id": str(use.uid),
-        "meta": meta(use, part2=True),
+        "meta": {"versionId": str(use.version), "lastUpdated": updated, "security": PART2_LABELS},
         "status": "final",
         "category": SOCIAL_HISTORY,
         "code": OBSERVATION_CODE[f"{use.substance}-use"],
         "subject": patient_ref(use),
         "effectiveDateTime": instant(use.created_at),
-        "issued": instant(use.updated_at),
+        "issued": updated,
         "valueCodeableConcept": STATUS_VALUE[bool(use.is_current)],
     }
     if use.notes:
