@@ -54,6 +54,12 @@ def full_chart(charted_patient, prescriber, director):
 
     answers = {f"phq9-{i}": 1 for i in range(1, 10)}
     record_response(actor=prescriber, patient=p, instrument_id="phq9", answers=answers)
+    from speciosa.plans.services import create_plan_from_template
+
+    create_plan_from_template(actor=prescriber, patient=subject, pathway_ids=["kratom-taper"])
+    from tests.privacy.conftest import give_consent
+
+    give_consent(prescriber, p)
     return p
 
 

@@ -14,6 +14,8 @@ CORE_MODULES = [
     "research",
     "measures",
     "safety",
+    "plans",
+    "consent",
 ]
 
 

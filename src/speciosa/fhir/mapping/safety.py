@@ -58,15 +58,12 @@ def is_substance_related(alert: Any) -> bool:
 
 def alert_to_fhir(alert: Alert) -> dict[str, Any]:
     mitigation = []
+    acknowledgement = f"{alert.get_status_display()}: {alert.acknowledgement_reason}".strip(": ")
     if alert.acknowledged_at:
         mitigation.append(
             prune(
                 {
-                    "action": {
-                        "text": f"{alert.get_status_display()}: {alert.acknowledgement_reason}".strip(
-                            ": "
-                        )
-                    },
+                    "action": {"text": acknowledgement},
                     "date": instant(alert.acknowledged_at),
                     "author": ref("Practitioner", alert.acknowledged_by.uid)
                     if alert.acknowledged_by
