@@ -188,6 +188,9 @@ def _adverse_events(study, enrolments: list[Enrolment], prescriber, now: datetim
 # people referred to the study from outside the program's caseload (fewer for the small
 # demo programs that tests build, to keep them quick)
 REFERRALS, REFERRALS_SMALL = 40, 8
+# a demo trial recruits a few dozen people, whatever the program size (and the concealed
+# randomization list holds list_size_per_stratum entries per stratum)
+MAX_PROGRAM_CANDIDATES = 60
 
 
 def _record_pregnancy_tests(patients: list[Patient], prescriber, rng: Random) -> None:
@@ -262,7 +265,7 @@ def load_demo_study(ctx) -> None:
     patients = list(
         Patient.objects.filter(pk__in=ctx.patient_ids, substance_uses__substance="kratom")
         .distinct()
-        .order_by("pk")
+        .order_by("pk")[:MAX_PROGRAM_CANDIDATES]
     )
     patients += _add_referrals(ctx, prescriber, rng, now)
     _record_pregnancy_tests(patients, prescriber, rng)
