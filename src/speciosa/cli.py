@@ -610,6 +610,9 @@ def export(
     table: list[str] = typer.Option(  # noqa: B006 - typer needs a list default
         [], "--table", "-t", help="Only these tables (repeatable; csv/parquet)"
     ),
+    recipient: str = typer.Option(
+        "", help="Recipient outside the program (e.g. a registry): needs 42 CFR Part 2 consent"
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """Export one program's records (streaming, constant memory). CSV output re-imports
@@ -629,6 +632,7 @@ def export(
                 out_dir=Path(out),
                 fmt=fmt,
                 tables=table or None,
+                recipient=recipient,
                 progress=progress_callback(progress),
             )
     except (NotFound, PermissionDenied, ConsentRequired) as exc:

@@ -165,6 +165,7 @@ def test_outsider_cannot_export_another_program(outsider, program, tmp_path):
 
 
 def test_export_for_an_outside_recipient_needs_consent(director, program, tmp_path):
+    make_patient(program)  # no Part 2 consent for the County
     with pytest.raises(ConsentRequired):
         export_program(actor=director, program=program, out_dir=tmp_path, recipient="County")
 

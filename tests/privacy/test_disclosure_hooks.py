@@ -102,3 +102,28 @@ def test_registry_export_includes_only_consented_patients(prescriber, patient, p
     assert [p for p, _ in result.left_out] == [other]
     assert Disclosure.objects.filter(channel="bulk_export").count() == 1
     assert json.dumps(result.included[0][1].notice)
+
+
+def test_dataio_export_to_a_recipient_needs_every_patients_consent(
+    director, patient, program, tmp_path
+):
+    from speciosa.clinical.errors import ConsentRequired
+    from speciosa.dataio.exporter import export_program
+
+    other = make_patient(program)
+    give_consent(director, patient, recipient="State Registry")
+    export = dict(
+        actor=director,
+        program=program,
+        out_dir=tmp_path,
+        recipient="State Registry",
+        tables=["patients", "substance_uses"],
+    )
+    with pytest.raises(ConsentRequired):
+        export_program(**export)
+    assert not Disclosure.objects.exists()
+    assert not (tmp_path / "patients.csv").exists()
+    give_consent(director, other, recipient="State Registry")
+    export_program(**export)
+    assert Disclosure.objects.filter(channel="bulk_export").count() == 2
+    assert "42 CFR part 2" in (tmp_path / "PART2_NOTICE.txt").read_text()

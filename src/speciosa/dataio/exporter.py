@@ -6,9 +6,9 @@ costs) and written as they arrive. Only the program's rows are read. The CSV col
 are the import columns (docs/import.md), so ``export -> import`` round-trips.
 
 Consent: an export is for use *inside* the program (backups, moves, the program's own
-analysis) and needs ``Action.EXPORT_RECORDS`` (program director). A disclosure to anyone
-outside the program needs a matching patient consent (42 CFR Part 2); the privacy app's
-disclosure check is not on main yet, so exports refuse ``recipient`` instead of guessing.
+analysis) and needs ``Action.EXPORT_RECORDS`` (program director). An export for a
+``recipient`` outside the program (a registry) is a disclosure: every patient needs a
+matching 42 CFR Part 2 consent, each is logged, and PART2_NOTICE.txt ships the notice.
 """
 
 from __future__ import annotations
@@ -164,6 +164,53 @@ def write_ndjson(program_id: int, out_dir: Path, advance: Callable[[int], None])
     return files
 
 
+# 42 CFR Part 2 data categories each table discloses (a row names its patient, so every
+# export to a recipient also discloses demographics).
+TABLE_CATEGORIES = {
+    "patients": "demographics",
+    "episodes": "episodes",
+    "substance_uses": "substance_use",
+    "diagnoses": "diagnoses",
+    "medications": "medications",
+    "lab_results": "labs",
+}
+
+
+def _disclose_export(actor, program, recipient: str, names: list[str], fmt: str) -> str:
+    """An export for a recipient outside the program is a disclosure of every patient in
+    it: all of them need a consent (else nothing is written); each is logged. Returns the
+    re-disclosure notice and consent scopes to ship with the files (42 CFR 2.32)."""
+    from django.db import transaction
+
+    from speciosa.clinical.privacy.part2 import DataCategory, Purpose
+    from speciosa.patients.models import Patient
+    from speciosa.privacy.hooks import disclose_to_registry
+
+    if fmt == "ndjson":  # FHIR Observations also carry scores: every category
+        categories = [c.value for c in DataCategory]
+    else:
+        categories = sorted({"demographics", *(TABLE_CATEGORIES[n] for n in names)})
+    patients = Patient.objects.filter(program=program).order_by("pk")
+    with transaction.atomic():  # a refused export logs no disclosure at all
+        result = disclose_to_registry(
+            actor,
+            patients.iterator(),
+            recipient=recipient,
+            categories=categories,
+            purpose=Purpose.REGISTRY_REPORTING.value,
+            description=f"dataio export ({fmt})",
+        )
+        if result.left_out:
+            raise ConsentRequired(
+                Purpose.REGISTRY_REPORTING.value,
+                f"{len(result.left_out)} patient(s) have no 42 CFR Part 2 consent for "
+                f"{recipient}; nothing was exported (first: {result.left_out[0][1]})",
+            )
+    scopes = "\n".join(receipt.scope for _, receipt in result.included)
+    notice = result.included[0][1].notice if result.included else ""
+    return f"{notice}\n\n{scopes}".strip()
+
+
 def export_program(
     *,
     actor,
@@ -176,19 +223,16 @@ def export_program(
 ) -> ExportResult:
     """Export one program's records to ``out_dir`` as ``actor``; audited."""
     require(actor, Action.EXPORT_RECORDS, program.pk)
-    if recipient:
-        raise ConsentRequired(
-            "disclosure",
-            "Exports for a recipient outside the program need the consent check of the "
-            "privacy app, which is not installed; export for internal use only",
-        )
     if fmt not in FORMATS:
         raise InvalidInput("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
     names = tables or list(TABLES)
     unknown = [n for n in names if n not in TABLES]
     if unknown:
         raise InvalidInput("tables", f"unknown table(s) {', '.join(unknown)}")
+    notice = _disclose_export(actor, program, recipient, names, fmt) if recipient else ""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if notice:
+        (out_dir / "PART2_NOTICE.txt").write_text(notice + "\n", encoding="utf-8")
     start = progress or (lambda label, total: lambda n: None)
     result = ExportResult(fmt, str(out_dir))
     if fmt == "ndjson":
