@@ -95,7 +95,7 @@ def find_usable_link(token: str, *, for_update: bool = False) -> SelfReportLink:
         raise LinkUnusable("unknown")
     qs = SelfReportLink.objects.select_related("patient", "program", "created_by")
     if for_update:
-        qs = qs.select_for_update()
+        qs = qs.select_for_update(of=("self",))  # created_by is a nullable outer join
     link = qs.filter(token_hash=SelfReportLink.hash_token(token)).first()
     if link is None:
         raise LinkUnusable("unknown")
