@@ -55,3 +55,31 @@ def test_demo_has_a_running_sae_clock_and_a_study_alert(demo_study):
 
     assert pending_sae_deadlines(demo_study).exists()
     assert demo_study.alerts.filter(rule_id="liver-injury").exists()
+
+
+@pytest.mark.django_db
+def test_report_renders_html_svg_and_pdf(demo_study, tmp_path):
+    from pypdf import PdfReader
+
+    from speciosa.accounts.models import User
+    from speciosa.research.report import build_report, write_report
+
+    researcher = User.objects.get(username="researcher")
+    report = build_report(actor=researcher, study=demo_study)
+    paths = write_report(report, tmp_path)
+    assert sorted(p.name for p in paths) == sorted(
+        ["report.html", "consort.svg", "outcome.svg", "retention.svg", "report.pdf"]
+    )
+    text = "".join(page.extract_text() for page in PdfReader(tmp_path / "report.pdf").pages)
+    assert "Participant flow (CONSORT)" in text and "Kaplan" in text
+    assert f"Randomized (n={report.consort.randomized})" in (tmp_path / "report.html").read_text()
+
+
+@pytest.mark.django_db
+def test_clinician_cannot_build_the_report(demo_study):
+    from speciosa.accounts.models import User
+    from speciosa.clinical.errors import PermissionDenied
+    from speciosa.research.report import build_report
+
+    with pytest.raises(PermissionDenied):
+        build_report(actor=User.objects.get(username="prescriber"), study=demo_study)

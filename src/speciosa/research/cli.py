@@ -61,3 +61,45 @@ def export(
             f"[green]✓[/] {summary.subjects} consented subjects exported to {summary.out_dir} "
             f"({', '.join(f'{k}: {v}' for k, v in summary.rows.items())})"
         )
+
+
+@research_app.command("report")
+def report(
+    study: str = typer.Option(..., "--study", help="Protocol id, e.g. KRATOM-BUP-01"),
+    out: Path = typer.Option(Path("var/reports"), "--out", help="Output folder"),
+    user: str = typer.Option("researcher", help="Build the report as this user"),
+    pdf: bool = typer.Option(True, "--pdf/--no-pdf", help="Also render a PDF (WeasyPrint)"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """CONSORT diagram, mixed model of the primary outcome, KM retention: HTML (+ PDF)."""
+    from speciosa.cli import console, make_progress, setup_django
+
+    setup_django()
+    from speciosa.clinical.errors import DomainError
+    from speciosa.research.report import build_report, write_report
+
+    the_study, actor = _study_and_user(study, user)
+    target = out / the_study.protocol_id
+    try:
+        with make_progress() as progress:
+            task = progress.add_task("analysing and rendering", total=2)
+            built = build_report(actor=actor, study=the_study)
+            progress.advance(task)
+            paths = write_report(built, target, pdf=pdf)
+            progress.advance(task)
+    except DomainError as exc:
+        console.print(f"[red]✗ {exc.message}")
+        raise typer.Exit(1) from exc
+    summary: dict[str, object] = {
+        "files": [str(p) for p in paths],
+        "randomized": built.consort.randomized,
+    }
+    if built.model is not None:
+        summary["slope_by_arm"] = built.model.slope_by_arm
+        summary["slope_difference"] = built.model.slope_difference[0]
+        summary["converged"] = built.model.converged
+    if as_json:
+        print(json.dumps(summary, default=str))
+    else:
+        for p in paths:
+            console.print(f"[green]✓[/] {p}")
