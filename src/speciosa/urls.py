@@ -13,5 +13,6 @@ urlpatterns = [
     path("fhir/", include("speciosa.fhir.urls")),
     path("outcomes/", include("speciosa.outcomes.urls")),
     path("r/", include("speciosa.selfreport.urls")),
+    path("research/", include("speciosa.research.urls")),
     path("", include("speciosa.web.urls")),
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -125,9 +126,12 @@ def deidentify_rows(
 ) -> list[dict[str, Any]]:
     """De-identified copies of ``rows`` (the inputs are not changed)."""
     out = []
+    shifts: dict[str, int] = {}  # one HMAC per subject, not per row
     for row in rows:
         subject = str(row[spec.subject_field])
-        shift = date_shift_days(secret, subject, max_shift_days)
+        shift = shifts.get(subject)
+        if shift is None:
+            shift = shifts[subject] = date_shift_days(secret, subject, max_shift_days)
         clean: dict[str, Any] = {}
         for key, value in row.items():
             if key in DIRECT_IDENTIFIER_FIELDS and key != spec.subject_field:
@@ -152,11 +156,15 @@ def find_identifier_leaks(
     The export runs this over its output with every patient's name, MRN, email and phone:
     a last guard against a free-text column carrying an identifier through.
     """
-    needles = [i.lower() for i in identifiers if i and len(i) >= 3]
+    needles = sorted({i.lower() for i in identifiers if i and len(i) >= 3})
+    if not needles:
+        return []
+    # one compiled alternation scans a cell once; the per-needle check runs only on a hit
+    pattern = re.compile("|".join(re.escape(n) for n in needles), re.IGNORECASE)
     leaks: list[tuple[int, str, str]] = []
     for index, row in enumerate(rows):
         for column, value in row.items():
-            if not isinstance(value, str):
+            if not isinstance(value, str) or pattern.search(value) is None:
                 continue
             lowered = value.lower()
             leaks.extend((index, column, n) for n in needles if n in lowered)
