@@ -35,4 +35,4 @@ def test_outsider_gets_404_for_the_dashboard(client, outsider, study):
 
 def test_report_page_is_for_study_data_viewers(client, program, study):
     client.force_login(make_user(program, "counsellor"))
-    assert client.get("/research/KRT-01/report/").status_code == 404
+    assert client.get("/research/KRT-01/report/").status_code == 403

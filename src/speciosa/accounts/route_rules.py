@@ -212,6 +212,10 @@ PAGE_RULES: dict[str, RouteRule] = {
     "/evidence/": RouteRule(G.SIGNED_IN, note="evidence cards: public knowledge, no patient data"),
     "/evidence/<str:card_id>/": RouteRule(G.SIGNED_IN, note="one evidence card"),
     "/r/<str:token>/": RouteRule(G.SELF_REPORT, note="patient self-report link (no account)"),
+    # research pages (issue 8): subjects by study subject id only
+    "/research/": RouteRule(G.SIGNED_IN, note="studies of own programs"),
+    "/research/<slug:protocol_id>/": RouteRule(G.PROGRAM, note="dashboard: any member"),
+    "/research/<slug:protocol_id>/report/": RouteRule(G.PROGRAM, A.VIEW_STUDY_DATA),
     "/healthz": RouteRule(G.PUBLIC, note="database ping, no data"),
     "/api/openapi.json": RouteRule(G.PUBLIC, note="the schema, no data"),
     "/api/docs": RouteRule(G.PUBLIC, note="Swagger UI, no data"),

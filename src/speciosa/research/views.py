@@ -1,13 +1,14 @@
 """Study pages: the list of studies and a study dashboard (status, flow, SAE clocks,
 alerts, visits due, report). Subjects appear by study subject id only."""
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from speciosa.accounts.access import roles_in
-from speciosa.clinical.errors import DomainError
+from speciosa.clinical.errors import PermissionDenied
 from speciosa.clinical.research.charts import consort_svg
 from speciosa.clinical.research.visits import VisitState
 from speciosa.research.analysis import study_consort
@@ -64,6 +65,6 @@ def study_report(request, protocol_id):
     study = _study(request, protocol_id)
     try:
         report = build_report(actor=request.user, study=study)
-    except DomainError as exc:
-        raise Http404(exc.message) from exc
+    except PermissionDenied as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
     return HttpResponse(render_report_html(report))
