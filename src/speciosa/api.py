@@ -5,6 +5,7 @@ routes (``speciosa.fhir``) have their own OperationOutcome error handling.
 """
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DataError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -64,6 +65,17 @@ def build_api() -> NinjaAPI:
             "detail": {},
         }
         return api.create_response(request, body, status=401)
+
+    @api.exception_handler(DataError)
+    def database_refused_value(request, exc: DataError):
+        # A value the schema let through but the database cannot store (e.g. a UTC offset
+        # beyond PostgreSQL's range). The service's transaction rolled back: nothing saved.
+        body = {
+            "code": "invalid_input",
+            "message": "A value is outside the range the database can store",
+            "detail": {"field": "request", "reason": str(exc).splitlines()[0][:200]},
+        }
+        return api.create_response(request, body, status=422)
 
     @api.exception_handler(Http404)
     def not_found(request, exc):
