@@ -5,6 +5,7 @@ from uuid import UUID
 
 from django.db import transaction
 from ninja import Router
+from ninja.responses import Status
 
 from speciosa.accounts.models import Program
 from speciosa.accounts.permissions import Action, require
@@ -51,7 +52,7 @@ def submit_response(request, patient_id: UUID, body: ResponseIn):
             taken_at=body.taken_at,
             source=body.source,
         )
-    return 201, ScoreOut.from_model(row)
+    return Status(201, ScoreOut.from_model(row))
 
 
 @router.get("/patients/{patient_id}/scores", response=list[ScoreOut])
@@ -72,7 +73,7 @@ def list_schedules(request, patient_id: UUID):
 def add_schedule(request, patient_id: UUID, body: ScheduleIn):
     patient = get_patient_for_user(request.auth, patient_id)
     schedule = services.create_schedule(actor=request.auth, patient=patient, **body.model_dump())
-    return 201, ScheduleOut.from_model(schedule)
+    return Status(201, ScheduleOut.from_model(schedule))
 
 
 @router.get("/due", response=list[DueOut])

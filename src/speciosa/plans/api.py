@@ -6,6 +6,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Router
+from ninja.responses import Status
 
 from speciosa.audit.models import AuditAction
 from speciosa.audit.services import write_audit
@@ -80,7 +81,7 @@ def create_plan(request, body: PlanCreateIn):
         title=body.title,
         review_due_on=body.review_due_on,
     )
-    return 201, PlanOut.from_model(plan)
+    return Status(201, PlanOut.from_model(plan))
 
 
 @router.get("/{plan_id}", response=PlanOut)
@@ -114,7 +115,7 @@ def sign_plan(request, plan_id: UUID, body: PlanSignatureIn):
         typed_name=body.typed_name,
         method=body.method,
     )
-    return 201, PlanSignatureOut.from_model(signature)
+    return Status(201, PlanSignatureOut.from_model(signature))
 
 
 @router.post("/{plan_id}/reviews", response=PlanOut)
@@ -161,7 +162,7 @@ def record_care_event(request, patient_id: UUID, body: CareEventIn):
     event = services.record_care_event(
         actor=request.auth, patient=patient, kind=body.kind, at=body.at, status=body.status
     )
-    return 201, CareEventOut(id=event.uid)
+    return Status(201, CareEventOut(id=event.uid))
 
 
 def _pdf_response(request, plan, kind: str, render) -> HttpResponse:
