@@ -112,8 +112,12 @@ def insert_values(
     rows: Iterable[Sequence[Any]],
     *,
     using: str | None = None,
+    prepared: bool = False,
 ) -> int:
-    """Insert database-ready values (already converted for the backend) into ``model``."""
+    """Insert database-ready values (already converted for the backend) into ``model``.
+
+    ``prepared``: the values hold no driver wrappers (JSON columns are given as JSON
+    text), so COPY takes the rows as they are (millions of demo rows)."""
     alias = using or router.db_for_write(model)
     connection = connections[alias]
     table = connection.ops.quote_name(model._meta.db_table)
@@ -123,9 +127,14 @@ def insert_values(
         if connection.vendor == "postgresql":
             raw = cursor.cursor  # psycopg 3 cursor: COPY is the fastest way in
             with raw.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row([_copy_value(v) for v in row])
-                    count += 1
+                if prepared:
+                    for row in rows:
+                        copy.write_row(row)
+                        count += 1
+                else:
+                    for row in rows:
+                        copy.write_row([_copy_value(v) for v in row])
+                        count += 1
         else:
             placeholders = ", ".join(["%s"] * len(columns))
             batch: list[Sequence[Any]] = []

@@ -7,11 +7,14 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Collection
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from random import Random
 
-from django.db import transaction
+from django.contrib.auth.hashers import make_password
+from django.db import connection, transaction
 from django.utils import timezone
 
 from speciosa.accounts.models import Membership, Program, Role, User
@@ -124,6 +127,13 @@ def _noop_progress(label: str, total: int) -> Callable[[int], None]:
     return lambda n: None
 
 
+@cache
+def _demo_password_hash() -> str:
+    # hashed once per process: the demo accounts share a published password, and each
+    # argon2 hash costs ~0.2-0.8 s (12 demo users)
+    return make_password(DEMO_PASSWORD)
+
+
 def ensure_staff(program: Program, prefix: str = "") -> dict[str, User]:
     users = {}
     for username, role, name, creds in STAFF:
@@ -136,7 +146,7 @@ def ensure_staff(program: Program, prefix: str = "") -> dict[str, User]:
             },
         )
         if created:
-            user.set_password(DEMO_PASSWORD)
+            user.password = _demo_password_hash()
             user.save(update_fields=["password"])
         Membership.objects.get_or_create(user=user, program=program, role=role)
         users[role.value] = user
@@ -420,6 +430,32 @@ def get_or_create_program(code: str, name: str) -> Program:
     return program
 
 
+@contextmanager
+def _bulk_load_settings():
+    """SQLite only, for the length of demo-data: a 256 MB page cache (the default 2 MB
+    thrashes on millions of index entries) and no fsync (synthetic data: a crash means
+    re-running). The previous values are restored afterwards."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    # synchronous cannot change inside a transaction (tests, or a caller's atomic block)
+    pragmas = {"cache_size": -262144}
+    if not connection.in_atomic_block:
+        pragmas["synchronous"] = 0
+    with connection.cursor() as cursor:
+        saved = {}
+        for name, value in pragmas.items():
+            cursor.execute(f"PRAGMA {name}")
+            saved[name] = int(cursor.fetchone()[0])
+            cursor.execute(f"PRAGMA {name} = {int(value)}")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for name, value in saved.items():
+                cursor.execute(f"PRAGMA {name} = {value}")
+
+
 def generate_demo_program(
     *,
     patients: int,
@@ -428,6 +464,17 @@ def generate_demo_program(
     skip_steps: Collection[str] = (),
 ) -> dict:
     """Create (or extend) the demo program. Deterministic for a given seed and size."""
+    with _bulk_load_settings():
+        return _generate(patients=patients, seed=seed, progress=progress, skip_steps=skip_steps)
+
+
+def _generate(
+    *,
+    patients: int,
+    seed: int,
+    progress: Callable[[str, int], Callable[[int], None]] | None,
+    skip_steps: Collection[str],
+) -> dict:
     progress = progress or _noop_progress
     rng = Random(seed)
     program = get_or_create_program(DEMO_PROGRAM_CODE, "Speciosa Demo Recovery Program")
