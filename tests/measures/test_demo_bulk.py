@@ -137,3 +137,21 @@ def test_demo_data_digest_is_reproducible_by_seed(monkeypatch):
     generate_demo_program(patients=12, seed=21)
     assert len(set(Score.objects.values_list("uid", flat=True))) == Score.objects.count()
     assert _digest(list(generate.Patient.objects.order_by("mrn")[12:])) != first
+
+
+def test_demo_responses_and_scores_export_as_valid_fhir_and_chart(program, api_client):
+    from speciosa.fhir.mapping.measures import response_to_fhir, score_to_fhir
+    from speciosa.fhir.validation import validate_resource
+
+    patients, _ = _run(program, 9, patients=3)
+    rows = Score.objects.filter(patient__in=patients).select_related("response__patient")
+    for instrument_id in ("phq9", "craving_nrs", "cows", "asrs_screener", "ldq_kratom"):
+        s = rows.filter(instrument_id=instrument_id).first()
+        if s is None:
+            continue
+        s.patient = s.response.patient
+        validate_resource(response_to_fhir(s.response))
+        validate_resource(score_to_fhir(s))
+    response = api_client.get(f"/patients/{patients[0].uid}/")
+    assert response.status_code == 200
+    assert response.content.decode().count("<svg") >= 1
