@@ -14,11 +14,14 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_right
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from itertools import chain
 from operator import itemgetter
 from typing import NamedTuple, overload
+
+import numpy as np
+import orjson
 
 from speciosa.clinical.citations import Citation
 from speciosa.clinical.errors import InvalidAnswer, InvalidInput
@@ -91,13 +94,14 @@ class _Plan:
     screen_default: float | None
     item_criticals: tuple[tuple[str, str, float, str], ...]  # rule id, item, at_least, message
     total_criticals: tuple[tuple[str, float, str], ...]
-    band_table: tuple[tuple[str, str], ...]  # band of each integer total from 0 (if min is 0)
     item_weights: tuple[frozenset[int], ...]  # per required item: its int answer values
     uniform_weights: frozenset[int] | None  # the same for every required item, if so
+    columns: _Columns | None = None  # score_many's column-wise plan, where it applies
 
 
 _plans: dict[int, _Plan] = {}
 _INT_ONLY = {int}
+_MAX_TABLED_RULES = 10  # critical rules: a table of 2**rules flag tuples is built
 _NUMERIC_ANSWERS = frozenset({int, str})  # item score or option code
 _YES_NO_ANSWERS = frozenset({bool, str})  # True/False or "yes"/"no"/LOINC code
 
@@ -120,11 +124,9 @@ def _compile(instrument: Instrument) -> _Plan:
     bands = s.bands.items if s.bands else []
     risk = s.risk_levels
     screen = s.screen
-    mins_t = tuple(b.min for b in bands)
-    bands_t = tuple((b.id, b.label) for b in bands)
     # int answers accepted per item (yes/no items accept none: they take names/booleans)
     weights = tuple(frozenset(k for k in lookup if type(k) is int) for _, lookup in required)
-    return _Plan(
+    plan = _Plan(
         instrument=instrument,
         # skip logic, or yes/no items mixed with numeric ones: item-by-item path only
         fast=not any(i.enable_when for i in items) and len({i.is_yes_no for i in scored}) == 1,
@@ -164,14 +166,22 @@ def _compile(instrument: Instrument) -> _Plan:
         total_criticals=tuple(
             (c.id, c.total_at_least, c.message) for c in s.critical if c.total_at_least is not None
         ),
-        band_table=tuple(
-            bands_t[bisect_right(mins_t, total) - 1] for total in range(int(s.total.max) + 1)
-        )
-        if bands and s.total.min == 0
-        else (),
         item_weights=weights,
         uniform_weights=weights[0] if weights and len(set(weights)) == 1 else None,
     )
+    if (
+        plan.fast
+        and required
+        and plan.answer_types is _NUMERIC_ANSWERS
+        and (plan.sum_all or plan.total_rule is TotalRule.COUNT_AT_LEAST)
+        and plan.risk_default is None
+        and all(
+            i.lookup.get(w) == w for i in scored if i.required for w in i.lookup if type(w) is int
+        )
+    ):
+        # every int answer is its own weight, so rows of answers can be summed as they are
+        plan = replace(plan, columns=_Columns(plan))
+    return plan
 
 
 # --- public API -------------------------------------------------------------------------
@@ -207,6 +217,20 @@ def score(questionnaire: Instrument | str, answers: Answers, *, sex: str | None 
     return _finish(plan, values, _total(plan, values), 1.0, sex)
 
 
+class _BatchColumns(NamedTuple):
+    """A batch scored column-wise: NumPy columns plus the tables that name their codes."""
+
+    links: tuple[str, ...]
+    answers: np.ndarray  # n x k item scores
+    band_index: np.ndarray | None  # into band_names; None: no bands
+    band_names: tuple[tuple[str, str], ...]
+    positive: np.ndarray | None  # None: not a screen
+    critical_code: np.ndarray | None  # bit r set: critical rule r fired; None: no rules
+    critical_flags: tuple[tuple[CriticalFlag, ...], ...]  # flags of each code
+    subscales: dict[str, np.ndarray]
+    notes: tuple[str, ...]
+
+
 class ScoreBatch(Sequence[Score]):
     """The scores of many responses to one instrument, held column-wise.
 
@@ -215,43 +239,20 @@ class ScoreBatch(Sequence[Score]):
     iterated, so bulk consumers can read the columns without per-response objects.
     """
 
-    __slots__ = (
-        "_bands",
-        "_critical",
-        "_links",
-        "_notes",
-        "_positive",
-        "_rows",
-        "_scores",
-        "_subscales",
-        "instrument_id",
-        "totals",
-    )
+    __slots__ = ("_columns", "_scores", "instrument_id", "totals")
 
     def __init__(
         self,
         instrument_id: str,
         totals: list[Number],
         *,
-        bands: list[tuple[str, str] | tuple[None, None]] | None = None,
-        positive: list[bool | None] | None = None,
-        critical: list[tuple[CriticalFlag, ...]] | None = None,
-        rows: list[tuple[int, ...]] | None = None,
-        links: tuple[str, ...] = (),
-        notes: tuple[str, ...] = (),
         scores: list[Score] | None = None,
-        subscales: dict[str, list[Number]] | None = None,
+        columns: _BatchColumns | None = None,
     ) -> None:
-        self._subscales = subscales or {}
         self.instrument_id = instrument_id
         self.totals = totals
-        self._bands = bands
-        self._positive = positive
-        self._critical = critical
-        self._rows = rows
-        self._links = links
-        self._notes = notes
         self._scores = scores
+        self._columns = columns
 
     @classmethod
     def of_scores(cls, instrument_id: str, scores: list[Score]) -> ScoreBatch:
@@ -259,6 +260,44 @@ class ScoreBatch(Sequence[Score]):
 
     def __len__(self) -> int:
         return len(self.totals)
+
+    def __iter__(self) -> Iterator[Score]:
+        if self._scores is not None:
+            yield from self._scores
+            return
+        c = self._columns
+        assert c is not None
+        n = len(self.totals)
+        bands = (
+            [(None, None)] * n
+            if c.band_index is None
+            else list(map(c.band_names.__getitem__, c.band_index.tolist()))
+        )
+        positive = [None] * n if c.positive is None else c.positive.tolist()
+        critical = (
+            [()] * n
+            if c.critical_code is None
+            else list(map(c.critical_flags.__getitem__, c.critical_code.tolist()))
+        )
+        subscales = {sid: values.tolist() for sid, values in c.subscales.items()}
+        new, links, instrument_id, notes = tuple.__new__, c.links, self.instrument_id, c.notes
+        rows = zip(self.totals, bands, positive, critical, c.answers.tolist(), strict=True)
+        for i, (total, (band, label), is_positive, flags, row) in enumerate(rows):
+            yield new(
+                Score,
+                (
+                    instrument_id,
+                    total,
+                    band,
+                    label,
+                    is_positive,
+                    {sid: values[i] for sid, values in subscales.items()},
+                    flags,
+                    dict(zip(links, row, strict=True)),
+                    1.0,
+                    notes,
+                ),
+            )
 
     @overload
     def __getitem__(self, index: int) -> Score: ...
@@ -271,22 +310,23 @@ class ScoreBatch(Sequence[Score]):
             return [self[i] for i in range(*index.indices(len(self)))]
         if self._scores is not None:
             return self._scores[index]
-        assert self._bands is not None and self._positive is not None
-        assert self._critical is not None and self._rows is not None
-        band, label = self._bands[index]
+        c = self._columns
+        assert c is not None
+        total = self.totals[index]  # raises IndexError past the end (ends iteration)
+        band, label = (None, None) if c.band_index is None else c.band_names[c.band_index[index]]
         return tuple.__new__(
             Score,
             (
                 self.instrument_id,
-                self.totals[index],
+                total,
                 band,
                 label,
-                self._positive[index],
-                {sid: values[index] for sid, values in self._subscales.items()},
-                self._critical[index],
-                dict(zip(self._links, self._rows[index], strict=True)),
+                None if c.positive is None else bool(c.positive[index]),
+                {sid: int(values[index]) for sid, values in c.subscales.items()},
+                () if c.critical_code is None else c.critical_flags[c.critical_code[index]],
+                dict(zip(c.links, c.answers[index].tolist(), strict=True)),
                 1.0,
-                self._notes,
+                c.notes,
             ),
         )
 
@@ -297,112 +337,241 @@ def score_many(
     """Score many responses to one instrument: ``list(score_many(i, b)) == [score(i, a)
     for a in b]``.
 
-    Column-wise: the answers are fetched, type-checked and range-checked for the whole
-    batch in C-level passes (itemgetter/map/set), which is what makes bulk scoring
-    (imports, demo data, recomputation) cheap. An irregular batch (missing or extra
-    items, option codes, bad values, skip logic, subscales) is scored one response at a
-    time by ``score()``, which raises the first ``InvalidAnswer`` exactly as a loop would.
+    Column-wise: when every answer is an item score, the batch is fetched and checked as
+    one n x k matrix (see ``_Columns``: every answer type- and weight-checked) and scored
+    with NumPy column operations, which is what makes bulk scoring (imports, demo data,
+    recomputation) cheap. Anything else (option codes, missing or extra items, bad
+    values, skip logic) is scored one response at a time by ``score()``, which raises
+    the first ``InvalidAnswer`` exactly as a loop would.
     """
     instrument = (
         questionnaire if isinstance(questionnaire, Instrument) else get_instrument(questionnaire)
     )
     plan = _plan_for(instrument)
-    links = tuple(link for link, _ in plan.required)
-    if (
-        not batch
-        or not plan.fast
-        or not (plan.sum_all or plan.total_rule is TotalRule.COUNT_AT_LEAST)
-        or set(map(len, batch)) != {len(links)}
-    ):
+    columns = plan.columns
+    if not batch or columns is None:
         return _one_by_one(instrument, batch, sex)
-    try:
-        if len(links) > 1:
-            rows: list[tuple[int, ...]] = list(map(itemgetter(*links), batch))
-        else:  # itemgetter of one key returns the value itself, not a 1-tuple
-            rows = [(answers[links[0]],) for answers in batch]  # type: ignore[misc]
-    except (KeyError, TypeError):
+    answers = columns.matrix(batch)
+    if answers is None:
         return _one_by_one(instrument, batch, sex)
-    # item scores given as ints, each item's values within its published weights; True/False
-    # would pass the range check (True == 1), so the types are checked too
-    flat = list(chain.from_iterable(rows))
-    if set(map(type, flat)) != _INT_ONLY:
-        return _one_by_one(instrument, batch, sex)
-    if plan.uniform_weights is not None:
-        valid = plan.uniform_weights.issuperset(flat)
-    else:
-        valid = all(map(frozenset.issuperset, plan.item_weights, zip(*rows, strict=True)))
-    if not valid:
-        return _one_by_one(instrument, batch, sex)
-    position = {link: i for i, link in enumerate(links)}
+    return columns.score(plan, answers, sex)
 
-    done: dict[tuple[tuple[tuple[str, float], ...], bool], list[Number]] = {}
 
-    def column_sum(pairs: tuple[tuple[str, float], ...], count: bool) -> list[Number]:
-        # per response: sum of the items, or count of items at/above their threshold
-        if (pairs, count) not in done:
-            done[pairs, count] = _column_sum(pairs, count)
-        return done[pairs, count]
+class _Columns:
+    """The column-wise scoring of one instrument, compiled once from its ``_Plan``.
 
-    def _column_sum(pairs: tuple[tuple[str, float], ...], count: bool) -> list[Number]:
-        if count:
-            hits = [
-                list(map(float(t).__le__, map(itemgetter(position[k]), rows))) for k, t in pairs
-            ]
-            return list(map(sum, zip(*hits, strict=True)))
-        if len(pairs) == 1:
-            return list(map(itemgetter(position[pairs[0][0]]), rows))
-        return list(map(sum, map(itemgetter(*(position[k] for k, _ in pairs)), rows)))
+    Used only when every answer is an item score (an int): an item score is its own
+    weight, so a batch is an n x k integer matrix (one row per response, one column per
+    required item) and totals, subscales, critical flags, bands and screen results are
+    NumPy column operations. Every answer is still checked: exactly ``int`` (True == 1,
+    so a boolean would pass a plain set test) and one of its item's published weights.
 
-    totals: list[Number] = (
-        list(map(sum, rows)) if plan.sum_all else column_sum(plan.thresholds, count=True)
+    Two ways to fetch and check the matrix:
+
+    - ``_from_json`` (every weight a single digit, a list/tuple of plain dicts): the batch
+      is serialised once with orjson and the bytes are compared with the instrument's
+      template ``{"<item>":D,...}``: each response must be exactly that text with one
+      allowed digit at each item. JSON is unambiguous, so this accepts precisely the
+      batches whose responses have the required items, in order, no others, and ints
+      among the weights (no subclasses: OPT_PASSTHROUGH_SUBCLASS makes orjson refuse
+      them, which sends the batch down the other paths).
+    - ``_from_rows`` (otherwise): itemgetter rows, a type check and set membership.
+    """
+
+    __slots__ = (
+        "band_mins",
+        "count_items",
+        "critical_table",
+        "digits_ok",
+        "gappy",
+        "highest",
+        "item_criticals",
+        "k",
+        "links",
+        "lowest",
+        "row_of",
+        "sub_plans",
+        "template",
+        "template_mask",
+        "total_criticals",
+        "uniform_weights",
+        "value_at",
+        "weights",
+        "width",
     )
-    sub_values = {sid: column_sum(pairs, is_count) for sid, is_count, pairs in plan.subscales}
-    critical: list[tuple[CriticalFlag, ...]] = [()] * len(batch)
-    for rule_id, link, at_least, message in plan.item_criticals:
-        flag = (CriticalFlag(rule_id, link, message),)  # immutable: shared by every hit
-        column = map(float(at_least).__le__, map(itemgetter(links.index(link)), rows))
-        for i in [i for i, hit in enumerate(column) if hit]:
-            critical[i] += flag
-    for rule_id, at_least, message in plan.total_criticals:
-        flag = (CriticalFlag(rule_id, None, message),)
-        for i in [i for i, hit in enumerate(map(float(at_least).__le__, totals)) if hit]:
-            critical[i] += flag
-    bands: list[tuple[str, str] | tuple[None, None]]
-    if plan.band_table:
-        # sums of checked item scores: ints within 0..max, so they index the table directly
-        bands = list(map(plan.band_table.__getitem__, totals))  # type: ignore[arg-type]
-    elif plan.band_mins:
-        mins, named = plan.band_mins, plan.bands
-        bands = [named[bisect_right(mins, t) - 1] for t in totals]
-    else:
-        bands = [(None, None)] * len(batch)
-    positive: list[bool | None]
-    notes: tuple[str, ...] = ()
-    if plan.screen_score is None:
-        positive = [None] * len(batch)
-    else:
-        threshold = plan.screen_at_least
-        if plan.screen_by_sex is not None:
-            threshold = plan.screen_by_sex.get(sex or "")
-            if threshold is None:
-                threshold = plan.screen_default
-                notes = (
-                    f"sex {sex or 'unknown'}: the lower threshold {threshold:g} applied; review",
-                )
-        assert threshold is not None
-        screened = totals if plan.screen_score == "total" else sub_values[plan.screen_score]
-        positive = [v >= threshold for v in screened]
-    return ScoreBatch(
-        instrument.id,
-        totals,
-        bands=bands,
-        positive=positive,
-        critical=critical,
-        rows=rows,
-        links=links,
-        notes=notes,
-        subscales=sub_values,
-    )
+
+    def __init__(self, plan: _Plan) -> None:
+        links = tuple(link for link, _ in plan.required)
+        position = {link: i for i, link in enumerate(links)}
+        self.links = links
+        self.k = len(links)
+        self.row_of = itemgetter(*links)
+        self.weights = plan.item_weights
+        self.uniform_weights = plan.uniform_weights
+        self.band_mins = np.array(plan.band_mins, dtype=float)
+        # the total of a count rule: columns and thresholds
+        self.count_items = _columns_and_thresholds(plan.thresholds, position)
+        self.sub_plans = tuple(
+            (sid, is_count, _columns_and_thresholds(pairs, position))
+            for sid, is_count, pairs in plan.subscales
+        )
+        self.item_criticals = tuple(
+            (position[link], float(at_least)) for _, link, at_least, _ in plan.item_criticals
+        )
+        self.total_criticals = tuple(float(at_least) for _, at_least, _ in plan.total_criticals)
+        # bit r of a response's code is set when rule r fired (in _finish's order)
+        flags = [CriticalFlag(rule_id, link, msg) for rule_id, link, _, msg in plan.item_criticals]
+        flags += [CriticalFlag(rule_id, None, msg) for rule_id, _, msg in plan.total_criticals]
+        self.critical_table = tuple(
+            tuple(f for r, f in enumerate(flags) if code >> r & 1)
+            for code in range(1 << len(flags))
+        )
+        # the JSON text of one response, and where its k answer digits sit
+        single_digits = all(w and w <= frozenset(range(10)) for w in plan.item_weights)
+        template = orjson.dumps(dict.fromkeys(links, 0)) + b","
+        value_at = []
+        start = 0
+        for link in links:
+            key = orjson.dumps(link) + b":"
+            start = template.index(key + b"0", start) + len(key)
+            value_at.append(start)
+        self.width = len(template) if single_digits else 0  # 0: this path is off
+        self.template = np.frombuffer(template, dtype=np.uint8)
+        mask = np.full(len(template), 0xFF, dtype=np.uint8)
+        mask[value_at] = 0
+        mask[-1] = 0  # "," between responses, "]" after the last one
+        self.template_mask = mask
+        self.value_at = np.array(value_at, dtype=np.intp)
+        # allowed digits (as bytes) per item: a lowest..highest range, plus a lookup table
+        # for the items whose weights have gaps (AUDIT items 9-10: 0, 2, 4)
+        digits = [sorted(w) for w in plan.item_weights]
+        self.lowest = np.array([48 + (d[0] if d else 0) for d in digits], dtype=np.uint8)
+        self.highest = np.array([48 + (d[-1] if d else 0) for d in digits], dtype=np.uint8)
+        self.gappy = [j for j, d in enumerate(digits) if d and len(d) != d[-1] - d[0] + 1]
+        self.digits_ok = np.zeros((self.k, 256), dtype=bool)
+        for j, allowed in enumerate(digits):
+            self.digits_ok[j, [48 + w for w in allowed if 0 <= w <= 9]] = True
+
+    def matrix(self, batch: Sequence[Answers]) -> np.ndarray | None:
+        """The n x k answers of a batch, all checked; None if anything is irregular (the
+        batch is then scored one response at a time, which names the bad answer)."""
+        if self.width and isinstance(batch, list | tuple):
+            found = self._from_json(batch)
+            if found is not None:
+                return found
+        return self._from_rows(batch)
+
+    def _from_json(self, batch: Sequence[Answers]) -> np.ndarray | None:
+        try:
+            text = orjson.dumps(batch, option=orjson.OPT_PASSTHROUGH_SUBCLASS)
+        except TypeError:  # orjson.JSONEncodeError: not plain JSON data
+            return None
+        n, width = len(batch), self.width
+        if len(text) != n * width + 1:
+            return None
+        rows = np.frombuffer(text, dtype=np.uint8, count=n * width, offset=1).reshape(n, width)
+        if ((rows ^ self.template) & self.template_mask).any():
+            return None
+        answers = rows[:, self.value_at]
+        if (answers.min(axis=0) < self.lowest).any() or (answers.max(axis=0) > self.highest).any():
+            return None
+        for j in self.gappy:
+            if not self.digits_ok[j, answers[:, j]].all():
+                return None
+        return answers - 48
+
+    def _from_rows(self, batch: Sequence[Answers]) -> np.ndarray | None:
+        k = self.k
+        if set(map(len, batch)) != {k}:
+            return None
+        try:
+            if k > 1:
+                flat: list[int] = list(chain.from_iterable(map(self.row_of, batch)))
+            else:  # itemgetter of one key returns the value itself, not a 1-tuple
+                flat = list(map(self.row_of, batch))
+        except (KeyError, TypeError):
+            return None
+        # exactly int (a bool or 1.0 would pass the membership test), then each item's
+        # values within its published weights
+        if set(map(type, flat)) != _INT_ONLY:
+            return None
+        if self.uniform_weights is not None:
+            if not self.uniform_weights.issuperset(flat):
+                return None
+        elif not all(w.issuperset(flat[j::k]) for j, w in enumerate(self.weights)):
+            return None
+        try:
+            return np.array(flat, dtype=np.int64).reshape(len(batch), k)
+        except OverflowError:
+            return None
+
+    def score(self, plan: _Plan, answers: np.ndarray, sex: str | None) -> ScoreBatch:
+        totals = (
+            answers.sum(axis=1, dtype=np.int64)
+            if plan.sum_all
+            else _count(answers, *self.count_items)
+        )
+        subscales = {
+            sid: _count(answers, *pairs)
+            if is_count
+            else answers[:, pairs[0]].sum(axis=1, dtype=np.int64)
+            for sid, is_count, pairs in self.sub_plans
+        }
+        code = None
+        if self.item_criticals or self.total_criticals:
+            code = np.zeros(len(answers), dtype=np.intp)
+            bit = 0
+            for j, at_least in self.item_criticals:
+                code |= (answers[:, j] >= at_least).astype(np.intp) << bit
+                bit += 1
+            for at_least in self.total_criticals:
+                code |= (totals >= at_least).astype(np.intp) << bit
+                bit += 1
+        band_index = None
+        if plan.band_mins:
+            # the band a bisect_right over the minimums finds, as in _finish
+            band_index = np.searchsorted(self.band_mins, totals, side="right") - 1
+        positive = None
+        notes: tuple[str, ...] = ()
+        if plan.screen_score is not None:
+            threshold = plan.screen_at_least
+            if plan.screen_by_sex is not None:
+                threshold = plan.screen_by_sex.get(sex or "")
+                if threshold is None:
+                    threshold = plan.screen_default
+                    notes = (
+                        f"sex {sex or 'unknown'}: the lower threshold {threshold:g} applied; "
+                        "review",
+                    )
+            assert threshold is not None
+            screened = totals if plan.screen_score == "total" else subscales[plan.screen_score]
+            positive = screened >= threshold
+        return ScoreBatch(
+            plan.instrument.id,
+            totals.tolist(),
+            columns=_BatchColumns(
+                links=self.links,
+                answers=answers,
+                band_index=band_index,
+                band_names=plan.bands,
+                positive=positive,
+                critical_code=code,
+                critical_flags=self.critical_table,
+                subscales=subscales,
+                notes=notes,
+            ),
+        )
+
+
+def _columns_and_thresholds(
+    pairs: tuple[tuple[str, float], ...], position: Mapping[str, int]
+) -> tuple[list[int], np.ndarray]:
+    return [position[link] for link, _ in pairs], np.array([t for _, t in pairs], dtype=float)
+
+
+def _count(answers: np.ndarray, columns: list[int], thresholds: np.ndarray) -> np.ndarray:
+    """Per response: how many of ``columns`` are at or above their threshold."""
+    return (answers[:, columns] >= thresholds).sum(axis=1, dtype=np.int64)
 
 
 def _one_by_one(instrument: Instrument, batch: Sequence[Answers], sex: str | None) -> ScoreBatch:
