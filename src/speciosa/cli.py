@@ -613,6 +613,12 @@ def export(
     recipient: str = typer.Option(
         "", help="Recipient outside the program (e.g. a registry): needs 42 CFR Part 2 consent"
     ),
+    consented_only: bool = typer.Option(
+        False,
+        "--consented-only",
+        help="With --recipient: export only the patients whose Part 2 consent allows it "
+        "(default: refuse the whole export if any patient has none)",
+    ),
     as_json: bool = _JSON,
 ) -> None:
     """Export one program's records (streaming, constant memory). CSV output re-imports
@@ -633,6 +639,7 @@ def export(
                 fmt=fmt,
                 tables=table or None,
                 recipient=recipient,
+                consented_only=consented_only,
                 progress=progress_callback(progress),
             )
     except (NotFound, PermissionDenied, ConsentRequired) as exc:
@@ -644,6 +651,17 @@ def export(
     else:
         for name, count in result.files.items():
             console.print(f"{Path(out) / name}: {count} rows")
+        if recipient:
+            console.print(
+                f"Disclosed to {recipient}: {result.patients_included} patient(s), "
+                "one disclosure logged each"
+                + (
+                    f"; [yellow]{result.patients_left_out} left out (no matching 42 CFR "
+                    "Part 2 consent)[/]"
+                    if result.patients_left_out
+                    else ""
+                )
+            )
     raise typer.Exit(EXIT_OK)
 
 

@@ -7,8 +7,12 @@ are the import columns (docs/import.md), so ``export -> import`` round-trips.
 
 Consent: an export is for use *inside* the program (backups, moves, the program's own
 analysis) and needs ``Action.EXPORT_RECORDS`` (program director). An export for a
-``recipient`` outside the program (a registry) is a disclosure: every patient needs a
-matching 42 CFR Part 2 consent, each is logged, and PART2_NOTICE.txt ships the notice.
+``recipient`` outside the program (a registry) is a disclosure: by default every patient
+needs a matching 42 CFR Part 2 consent (else nothing is written); with
+``consented_only=True`` only the patients with one are exported and the others are
+counted as left out. Each included patient's disclosure is logged, every table (and FHIR
+resource) is filtered to those logged patients in SQL, and PART2_NOTICE.txt ships the
+notice.
 """
 
 from __future__ import annotations
@@ -42,6 +46,9 @@ class ExportResult:
     format: str
     out_dir: str
     files: dict[str, int] = field(default_factory=dict)  # file name -> rows
+    recipient: str = ""
+    patients_included: int = 0  # recipient exports: patients disclosed (one log row each)
+    patients_left_out: int = 0  # recipient exports with consented_only: no consent
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -53,11 +60,20 @@ def _value_paths(table: Table) -> list[str]:
     return ["patient__mrn" if c == "mrn" and link else c for c in table.columns]
 
 
+def table_queryset(table: Table, program_id: int, patients: Any = None) -> models.QuerySet:
+    """The program's rows of ``table``; with ``patients`` (a queryset of patient ids) only
+    the rows about those patients."""
+    qs = table.model._default_manager.filter(program_id=program_id)
+    if patients is not None:
+        qs = qs.filter(**{"pk__in" if not table.links_patient else "patient__in": patients})
+    return qs
+
+
 def iter_table_rows(
-    table: Table, program_id: int, page: int = PAGE
+    table: Table, program_id: int, page: int = PAGE, patients: Any = None
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Pages of rows (tuples in ``table.columns`` order), keyset-paginated by id."""
-    qs = table.model._default_manager.filter(program_id=program_id).order_by("pk")
+    qs = table_queryset(table, program_id, patients).order_by("pk")
     paths = _value_paths(table)
     last = 0
     while True:
@@ -82,12 +98,18 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def write_csv(table: Table, program_id: int, path: Path, advance: Callable[[int], None]) -> int:
+def write_csv(
+    table: Table,
+    program_id: int,
+    path: Path,
+    advance: Callable[[int], None],
+    patients: Any = None,
+) -> int:
     count = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(table.columns)
-        for rows in iter_table_rows(table, program_id):
+        for rows in iter_table_rows(table, program_id, patients=patients):
             writer.writerows([_text(v) for v in row] for row in rows)
             count += len(rows)
             advance(len(rows))
@@ -115,7 +137,13 @@ def _arrow_type(model: type[models.Model], column: str):  # noqa: ANN202 - pyarr
     return pa.string()
 
 
-def write_parquet(table: Table, program_id: int, path: Path, advance: Callable[[int], None]) -> int:
+def write_parquet(
+    table: Table,
+    program_id: int,
+    path: Path,
+    advance: Callable[[int], None],
+    patients: Any = None,
+) -> int:
     """One Parquet file; a row group every PARQUET_ROW_GROUP rows bounds memory."""
     import pyarrow as pa
     import pyarrow.parquet as pq
@@ -134,7 +162,7 @@ def write_parquet(table: Table, program_id: int, path: Path, advance: Callable[[
         buffer.clear()
 
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for rows in iter_table_rows(table, program_id):
+        for rows in iter_table_rows(table, program_id, patients=patients):
             buffer.extend(rows)
             count += len(rows)
             advance(len(rows))
@@ -145,7 +173,9 @@ def write_parquet(table: Table, program_id: int, path: Path, advance: Callable[[
     return count
 
 
-def write_ndjson(program_id: int, out_dir: Path, advance: Callable[[int], None]) -> dict[str, int]:
+def write_ndjson(
+    program_id: int, out_dir: Path, advance: Callable[[int], None], patients: Any = None
+) -> dict[str, int]:
     """The FHIR app's Bulk Data writer (same mapping and keyset walk as ``$export``)."""
     from speciosa.fhir.export import write_type
 
@@ -158,7 +188,7 @@ def write_ndjson(program_id: int, out_dir: Path, advance: Callable[[int], None])
             advance(count - before[0])
             before[0] = count
 
-        count = write_type(path, type_name, [program_id], None, on_chunk)
+        count = write_type(path, type_name, [program_id], None, on_chunk, patients=patients)
         advance(count - before[0])
         files[path.name] = count
     return files
@@ -176,39 +206,84 @@ TABLE_CATEGORIES = {
 }
 
 
-def _disclose_export(actor, program, recipient: str, names: list[str], fmt: str) -> str:
-    """An export for a recipient outside the program is a disclosure of every patient in
-    it: all of them need a consent (else nothing is written); each is logged. Returns the
-    re-disclosure notice and consent scopes to ship with the files (42 CFR 2.32)."""
-    from django.db import transaction
+DISCLOSURE_PAGE = 1000
 
-    from speciosa.clinical.privacy.part2 import DataCategory, Purpose
+
+@dataclass
+class _Disclosed:
+    notice: str  # re-disclosure notice and the distinct consent scopes (42 CFR 2.32)
+    patients: Any  # queryset of the disclosed patients' ids (a SQL subquery)
+    included: int
+    left_out: int
+
+
+def _disclose_export(
+    actor, program, recipient: str, names: list[str], fmt: str, consented_only: bool
+) -> _Disclosed:
+    """An export for a recipient outside the program is a disclosure of every patient in
+    it. By default all of them need a consent (else nothing is written and nothing is
+    logged); ``consented_only`` exports the consented ones and counts the rest. Each
+    included patient's disclosure is logged, tagged with this export's id, and the
+    export then reads only rows of the patients so logged (a patient added meanwhile is
+    not exported). Patients are walked by keyset pages: memory does not grow with them."""
+    import uuid
+
+    from django.db import transaction
+    from django.utils import timezone
+
+    from speciosa.clinical.privacy.part2 import Channel, DataCategory, Purpose
     from speciosa.patients.models import Patient
     from speciosa.privacy.hooks import disclose_to_registry
+    from speciosa.privacy.models import Disclosure
 
     if fmt == "ndjson":  # FHIR Observations also carry scores: every category
         categories = [c.value for c in DataCategory]
     else:
         categories = sorted({"demographics", *(TABLE_CATEGORIES[n] for n in names)})
+    description = f"dataio export ({fmt}) {uuid.uuid4()}"
+    started = timezone.now()
+    included = left_out = 0
+    first_refusal = notice = ""
+    scopes: dict[str, None] = {}  # distinct scopes, in order (few: one per consent form)
     patients = Patient.objects.filter(program=program).order_by("pk")
     with transaction.atomic():  # a refused export logs no disclosure at all
-        result = disclose_to_registry(
-            actor,
-            patients.iterator(),
-            recipient=recipient,
-            categories=categories,
-            purpose=Purpose.REGISTRY_REPORTING.value,
-            description=f"dataio export ({fmt})",
-        )
-        if result.left_out:
+        last = 0
+        while True:
+            page = list(patients.filter(pk__gt=last)[:DISCLOSURE_PAGE])
+            if not page:
+                break
+            last = page[-1].pk
+            result = disclose_to_registry(
+                actor,
+                page,
+                recipient=recipient,
+                categories=categories,
+                purpose=Purpose.REGISTRY_REPORTING.value,
+                description=description,
+            )
+            included += len(result.included)
+            left_out += len(result.left_out)
+            if result.left_out and not first_refusal:
+                first_refusal = result.left_out[0][1]
+            for _, receipt in result.included:
+                notice = notice or receipt.notice
+                scopes.setdefault(receipt.scope)
+        if left_out and not consented_only:
             raise ConsentRequired(
                 Purpose.REGISTRY_REPORTING.value,
-                f"{len(result.left_out)} patient(s) have no 42 CFR Part 2 consent for "
-                f"{recipient}; nothing was exported (first: {result.left_out[0][1]})",
+                f"{left_out} patient(s) have no 42 CFR Part 2 consent for {recipient}; "
+                f"nothing was exported (first: {first_refusal}). Use consented_only "
+                "(--consented-only) to export only the consented patients.",
             )
-    scopes = "\n".join(receipt.scope for _, receipt in result.included)
-    notice = result.included[0][1].notice if result.included else ""
-    return f"{notice}\n\n{scopes}".strip()
+    disclosed = Disclosure.objects.filter(
+        program=program,
+        recipient=recipient,
+        channel=Channel.BULK_EXPORT.value,
+        description=description,
+        disclosed_at__gte=started,
+    ).values("patient_id")
+    text = f"{notice}\n\n" + "\n".join(scopes) if notice else ""
+    return _Disclosed(text.strip(), disclosed, included, left_out)
 
 
 def export_program(
@@ -219,36 +294,59 @@ def export_program(
     fmt: str = "csv",
     tables: list[str] | None = None,
     recipient: str = "",
+    consented_only: bool = False,
     progress: Callable[[str, int], Callable[[int], None]] | None = None,
 ) -> ExportResult:
-    """Export one program's records to ``out_dir`` as ``actor``; audited."""
+    """Export one program's records to ``out_dir`` as ``actor``; audited.
+
+    ``recipient``: someone outside the program (42 CFR Part 2 disclosure, see the module
+    docstring); ``consented_only`` then exports only the patients whose consent allows it
+    instead of refusing the whole export."""
     require(actor, Action.EXPORT_RECORDS, program.pk)
     if fmt not in FORMATS:
         raise InvalidInput("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
+    if consented_only and not recipient:
+        raise InvalidInput("consented_only", "applies only to an export for a recipient")
     names = tables or list(TABLES)
     unknown = [n for n in names if n not in TABLES]
     if unknown:
         raise InvalidInput("tables", f"unknown table(s) {', '.join(unknown)}")
-    notice = _disclose_export(actor, program, recipient, names, fmt) if recipient else ""
+    disclosed = (
+        _disclose_export(actor, program, recipient, names, fmt, consented_only)
+        if recipient
+        else None
+    )
+    patients = disclosed.patients if disclosed else None
     out_dir.mkdir(parents=True, exist_ok=True)
-    if notice:
-        (out_dir / "PART2_NOTICE.txt").write_text(notice + "\n", encoding="utf-8")
+    if disclosed and disclosed.notice:
+        (out_dir / "PART2_NOTICE.txt").write_text(disclosed.notice + "\n", encoding="utf-8")
     start = progress or (lambda label, total: lambda n: None)
-    result = ExportResult(fmt, str(out_dir))
+    result = ExportResult(fmt, str(out_dir), recipient=recipient)
+    if disclosed:
+        result.patients_included = disclosed.included
+        result.patients_left_out = disclosed.left_out
     if fmt == "ndjson":
-        result.files = write_ndjson(program.pk, out_dir, start("FHIR NDJSON", 0))
+        result.files = write_ndjson(program.pk, out_dir, start("FHIR NDJSON", 0), patients)
     else:
         writer = write_csv if fmt == "csv" else write_parquet
         for name in names:
             table = TABLES[name]
-            total = table.model._default_manager.filter(program_id=program.pk).count()
+            total = table_queryset(table, program.pk, patients).count()
             path = out_dir / f"{name}.{fmt}"
-            result.files[path.name] = writer(table, program.pk, path, start(name, total))
+            result.files[path.name] = writer(table, program.pk, path, start(name, total), patients)
+    detail: dict[str, Any] = {"format": fmt, "files": result.files}
+    if recipient:
+        detail.update(
+            recipient=recipient,
+            consented_only=consented_only,
+            patients_included=result.patients_included,
+            patients_left_out=result.patients_left_out,
+        )
     write_audit(
         actor=actor,
         action=AuditAction.EXPORT,
         program=program,
         object_type="dataio.export",
-        detail={"format": fmt, "files": result.files},
+        detail=detail,
     )
     return result

@@ -37,10 +37,23 @@ def job_dir(job: ExportJob) -> Path:
 
 
 def iter_source(
-    source: Source, program_ids: list[int], since=None, chunk: int = EXPORT_CHUNK
+    source: Source,
+    program_ids: list[int],
+    since=None,
+    chunk: int = EXPORT_CHUNK,
+    patients: Any = None,
 ) -> Iterator[Any]:
-    """Rows of ``source`` in primary-key order, ``chunk`` at a time (constant memory)."""
+    """Rows of ``source`` in primary-key order, ``chunk`` at a time (constant memory).
+
+    ``patients`` (a queryset of patient ids, e.g. the consented patients of a registry
+    export) keeps only rows about those patients; a source with no patient is left out.
+    """
     qs = source.queryset(program_ids)
+    if patients is not None:
+        if source.patient_path is None:
+            return
+        path = "pk" if source.patient_path == "self" else source.patient_path
+        qs = qs.filter(**{f"{path}__in": patients})
     if since is not None:
         qs = qs.filter(**{f"{source.updated_field}__gte": since})
     if source.export_fields:
@@ -70,14 +83,22 @@ def _iter_rows(qs, fields: tuple[str, ...], chunk: int) -> Iterator[Any]:
         last_pk = rows[-1][0]
 
 
-def write_type(path: Path, type_name: str, program_ids: list[int], since=None, on_chunk=None):
-    """Write one NDJSON file; returns the number of resources written."""
+def write_type(
+    path: Path, type_name: str, program_ids: list[int], since=None, on_chunk=None, patients=None
+):
+    """Write one NDJSON file; returns the number of resources written. ``patients``: see
+    ``iter_source``."""
     count = 0
     rt = REGISTRY[type_name]
     with path.open("wb", buffering=1 << 20) as out:
         for source in rt.sources:
             to_fhir = source.to_fhir
-            for obj in iter_source(source, program_ids, since):
+            rows = (
+                iter_source(source, program_ids, since)
+                if patients is None
+                else iter_source(source, program_ids, since, patients=patients)
+            )
+            for obj in rows:
                 out.write(orjson.dumps(to_fhir(obj), option=orjson.OPT_APPEND_NEWLINE))
                 count += 1
                 if on_chunk is not None and count % EXPORT_CHUNK == 0:
