@@ -440,6 +440,8 @@ def _actor_and_program(username: str, program_code: str, as_json: bool):
 
 
 def _run_imports(sources, *, username, program_code, chunk_size, rejects, as_json) -> None:
+    from rich.markup import escape
+
     from speciosa.clinical.errors import DomainError, InvalidInput, NotFound, PermissionDenied
     from speciosa.dataio.importer import import_source
     from speciosa.dataio.sources import count_lines
@@ -472,6 +474,10 @@ def _run_imports(sources, *, username, program_code, chunk_size, rejects, as_jso
     if as_json:
         print(json.dumps({"ok": not rejected, "results": results}, default=str))
     else:
+        for source in sources:  # REDCap: how each form was matched
+            for match in getattr(source, "forms", {}).values():
+                colour = {"partial": "red", "unmatched": "yellow"}.get(match.status, "default")
+                console.print(f"[{colour}]{escape(match.describe())}[/]")
         for r in results:
             console.print(
                 f"{r['source']}: [green]{r['imported']} imported[/], "
@@ -575,8 +581,9 @@ def import_redcap(
     rejects: str = _REJECTS,
     as_json: bool = _JSON,
 ) -> None:
-    """Import a REDCap project: demographics, kratom use and repeating medication / lab /
-    diagnosis / episode instruments, matched by field name (docs/import.md)."""
+    """Import a REDCap project: demographics, kratom use, repeating medication / lab /
+    diagnosis / episode instruments, and questionnaire forms matched onto instruments
+    (PHQ-9, COWS...; scored by the engine), by field name (docs/import.md)."""
     from pathlib import Path
 
     setup_django()
@@ -587,10 +594,6 @@ def import_redcap(
         source = RedcapSource(Path(dictionary), Path(records))
     except InvalidInput as exc:
         raise _fail(exc.message, EXIT_USAGE, as_json) from exc
-    if source.unmapped_forms and not as_json:
-        console.print(
-            f"[yellow]Not imported (no matching table): {', '.join(source.unmapped_forms)}"
-        )
     _run_imports(
         [source],
         username=user,

@@ -61,11 +61,15 @@ def test_bad_values_are_rejected_with_line_and_reason(prescriber, program, tmp_p
     result = _import(tmp_path, prescriber, program)
     with open(result.rejects_path, newline="") as fh:
         rejects = {(r["line"], r["field"]) for r in csv.DictReader(fh)}
-    assert rejects == {("4", "dose"), ("6", "grams_per_day")}
+    # the phq9 form holds only item 1: its records are rejected, naming the missing items
+    assert rejects == {("4", "dose"), ("6", "grams_per_day"), ("2", "phq9"), ("5", "phq9")}
 
 
-def test_questionnaire_forms_are_reported_not_imported():
-    assert _source().unmapped_forms == ["phq9"]
+def test_a_questionnaire_form_matching_only_in_part_is_reported_not_imported():
+    source = _source()
+    assert source.unmapped_forms == ["phq9"]
+    assert source.forms["phq9"].status == "partial"
+    assert source.forms["phq9"].missing[0] == "phq9-2 (phq9_2)"
 
 
 def test_rerun_adds_nothing(prescriber, program, tmp_path):

@@ -58,3 +58,14 @@ def test_rerun_does_not_score_twice(prescriber, program, patient, tmp_path):
     again = import_source(actor=prescriber, program=program, source=CsvSource(path))
     assert again.already_imported == 1
     assert Score.objects.filter(patient=patient).count() == 1
+
+
+def test_taken_at_is_optional(prescriber, program, patient, tmp_path):
+    path = write_csv(
+        tmp_path / "responses.csv",
+        ["mrn", "instrument_id", "answers", "taken_at"],
+        [[patient.mrn, "phq9", json.dumps(_phq9(0)), ""]],
+    )
+    result = import_source(actor=prescriber, program=program, source=CsvSource(path))
+    assert result.rejected == 0
+    assert Score.objects.get(patient=patient).total == 0

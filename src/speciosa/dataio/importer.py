@@ -48,6 +48,7 @@ class ImportResult:
     total_imported: int = 0  # all attempts
     rejects_path: str = ""
     by_table: dict[str, int] = field(default_factory=dict)
+    forms: list[dict[str, Any]] = field(default_factory=list)  # REDCap: how forms matched
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,6 +59,7 @@ class _Pending:
     row: SourceRow
     obj: Any
     mrn: str = ""
+    field_names: dict[str, str] = field(default_factory=dict)  # linkId -> source variable
 
 
 class _Rejects:
@@ -136,6 +138,8 @@ def import_source(
         rejects.close()
     result.rejected = rejects.count
     result.total_imported = run.rows.count()
+    if hasattr(source, "form_report"):
+        result.forms = source.form_report()
     with transaction.atomic():
         ImportRun.objects.filter(pk=run.pk).update(
             status=RunStatus.COMPLETED,
@@ -150,7 +154,7 @@ def import_source(
             program=program,
             object_type="dataio.ImportRun",
             object_id=str(run.uid),
-            detail={k: v for k, v in result.as_dict().items() if k != "run_uid"},
+            detail={k: v for k, v in result.as_dict().items() if k not in ("run_uid", "forms")},
         )
     if not result.rejected:
         result.rejects_path = ""
@@ -159,7 +163,7 @@ def import_source(
 
 def _prepare(row: SourceRow, rejects: _Rejects) -> _Pending | None:
     if row.error:
-        rejects.add(row, row.error)
+        rejects.add(row, row.error, row.error_field)
         return None
     if row.table == RESPONSES:
         return _prepare_response(row, rejects)
@@ -183,10 +187,17 @@ def _prepare_response(row: SourceRow, rejects: _Rejects) -> _Pending | None:
             rejects.add(row, "is required", column)
             return None
     try:
-        answers = orjson.loads(values["answers"])
+        answers = values["answers"]
+        if isinstance(answers, str | bytes):  # CSV: JSON text; REDCap: already a dict
+            answers = orjson.loads(answers)
         if not isinstance(answers, dict):
             raise ValueError("not an object")
-        taken_at = parse_value(QuestionnaireResponse, "authored_at", values.get("taken_at"))
+        raw_taken = values.get("taken_at")
+        taken_at = (  # not given: record_response dates it now
+            parse_value(QuestionnaireResponse, "authored_at", raw_taken)
+            if str(raw_taken or "").strip()
+            else None
+        )
     except (ValueError, orjson.JSONDecodeError):
         rejects.add(row, 'must be a JSON object {"linkId": answer}', "answers")
         return None
@@ -199,7 +210,9 @@ def _prepare_response(row: SourceRow, rejects: _Rejects) -> _Pending | None:
         "taken_at": taken_at,
         "source": (values.get("source") or "").strip() or "clinician",
     }
-    return _Pending(row, data, str(values["mrn"]).strip())
+    item = _Pending(row, data, str(values["mrn"]).strip())
+    item.field_names = values.get("field_names") or {}
+    return item
 
 
 def _commit_responses(actor, program, items: list[_Pending], rejects: _Rejects) -> list[_Pending]:
@@ -221,7 +234,8 @@ def _commit_responses(actor, program, items: list[_Pending], rejects: _Rejects) 
             with transaction.atomic():
                 score = record_response(actor=actor, patient=patient, **item.obj)
         except DomainError as exc:
-            rejects.add(item.row, exc.message, str(exc.detail.get("field", "")))
+            name = str(exc.detail.get("field", ""))
+            rejects.add(item.row, exc.message, item.field_names.get(name, name))
             continue
         item.obj = score.response  # the ImportedRow points at the stored response
         kept.append(item)

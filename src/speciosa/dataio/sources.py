@@ -22,6 +22,7 @@ class SourceRow:
     table: str
     values: dict[str, Any] = field(default_factory=dict)
     error: str = ""  # the reader already knows the row is bad (unparseable, unmapped)
+    error_field: str = ""  # the source column or variable the error is about
 
 
 class Source(Protocol):
