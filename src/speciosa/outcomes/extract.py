@@ -2,8 +2,10 @@
 
 Rows are streamed with keyset pagination (``pk > last`` ordered by pk, fixed page size),
 so memory stays bounded by one page of Python tuples plus the Arrow columns, and no
-OFFSET scans. Apps that land later (measures Score, safety Alert, plan events) are read
-when their models exist; until then their tables are empty. Apps can also register their
+OFFSET scans. Apps that land later (measures Score and AssessmentSchedule, safety Alert,
+plans CareEvent and TreatmentPlan) are read when their models exist; until then their
+tables are empty. The result is prepared once (``prepare.prepare_tables``) and cached
+by the caller. Apps can also register their
 own source with ``register_extract_source``.
 """
 
@@ -17,6 +19,7 @@ import pyarrow as pa
 from django.apps import apps
 from django.db.models import Model, QuerySet
 
+from speciosa.clinical.outcomes.prepare import prepare_tables
 from speciosa.clinical.outcomes.tables import SCHEMAS, OutcomeTables, encode_categories
 
 PAGE_SIZE = 5000
@@ -88,19 +91,58 @@ def _diagnoses(program_ids: list[int]) -> Iterator[tuple]:
     yield from keyset_rows(qs, ["patient_id", "icd10_code"])
 
 
+def _kratom_state(grams: Any, current: Any) -> float | None:
+    """g/day one kratom record reports: 0 once it is no longer current; None = unknown."""
+    if current in (False, "False"):
+        return 0.0
+    if grams in (None, "None", ""):
+        return None
+    return float(grams)
+
+
 def _kratom_use(program_ids: list[int]) -> Iterator[tuple]:
-    """Each kratom record is a self-report at its creation time; a record that is no
-    longer current reports 0 g/day."""
+    """Dated g/day reports from each kratom record's history.
+
+    ``SubstanceUse`` keeps only its current values, but every change through the
+    services writes an UPDATE audit row with ``detail.changed = {field: [before, after]}``
+    (append-only and hash-chained). So the record's value at creation is its current
+    value with the changes undone newest first, and each audited change of
+    ``grams_per_day`` or ``is_current`` is a new report at the audit time. A record that
+    is not current reports 0 g/day from the moment it stopped being current.
+    """
+    from speciosa.audit.models import AuditAction, AuditEvent
     from speciosa.patients.models import SubstanceUse
 
-    qs = SubstanceUse.objects.filter(program_id__in=program_ids, substance="kratom")
-    for pid, at, grams, current in keyset_rows(
-        qs, ["patient_id", "created_at", "grams_per_day", "is_current"]
-    ):
-        if not current:
-            yield pid, naive_utc(at), 0.0
-        elif grams is not None:
-            yield pid, naive_utc(at), float(grams)
+    tracked = ("grams_per_day", "is_current")
+    records = {
+        str(uid): (pid, naive_utc(created), {"grams_per_day": grams, "is_current": current})
+        for uid, pid, created, grams, current in keyset_rows(
+            SubstanceUse.objects.filter(program_id__in=program_ids, substance="kratom"),
+            ["uid", "patient_id", "created_at", "grams_per_day", "is_current"],
+        )
+    }
+    changes: dict[str, list[tuple[datetime | None, dict]]] = {}
+    audit = AuditEvent.objects.filter(
+        program_id__in=program_ids,
+        object_type=SubstanceUse._meta.label,
+        action=AuditAction.UPDATE,
+    )
+    for object_id, at, detail in keyset_rows(audit, ["object_id", "at", "detail"]):
+        changed = {k: v for k, v in (detail or {}).get("changed", {}).items() if k in tracked}
+        if object_id in records and changed:
+            changes.setdefault(object_id, []).append((naive_utc(at), changed))
+    for uid, (pid, created, now) in records.items():
+        history = sorted(changes.get(uid, []), key=lambda c: c[0] or created)
+        state: dict[str, Any] = dict(now)
+        for _, changed in reversed(history):  # undo, newest first
+            state.update({k: before for k, (before, _after) in changed.items()})
+        reports = [(created, _kratom_state(state["grams_per_day"], state["is_current"]))]
+        for at, changed in history:
+            state.update({k: after for k, (_before, after) in changed.items()})
+            reports.append((at, _kratom_state(state["grams_per_day"], state["is_current"])))
+        for at, grams in reports:
+            if grams is not None:
+                yield pid, at, grams
 
 
 def _labs(program_ids: list[int]) -> Iterator[tuple]:
@@ -154,7 +196,45 @@ def _alerts(program_ids: list[int]) -> Iterator[tuple]:
 
 
 def _events(program_ids: list[int]) -> Iterator[tuple]:
-    return iter(())
+    """Care events (plans.CareEvent: kind, time, status) and, for each treatment plan,
+    one ``pathway:<id>`` event per pathway at the plan's start date with the plan's
+    status (so "has an ADHD plan" reads the plans app's own pathways)."""
+    events = _model("plans.CareEvent")
+    if events is not None:
+        qs = events._default_manager.filter(program_id__in=program_ids)
+        for pid, kind, at, status in keyset_rows(qs, ["patient_id", "kind", "at", "status"]):
+            yield pid, kind, naive_utc(at), status
+    plans = _model("plans.TreatmentPlan")
+    if plans is not None:
+        qs = plans._default_manager.filter(program_id__in=program_ids)
+        for pid, pathways, start, status in keyset_rows(
+            qs, ["patient_id", "pathway_ids", "start_date", "status"]
+        ):
+            at = datetime(start.year, start.month, start.day)
+            for pathway in pathways or []:
+                yield pid, f"pathway:{pathway}", at, status
+
+
+def _schedules(program_ids: list[int]) -> Iterator[tuple]:
+    """Assessment schedules (measures.AssessmentSchedule): interval schedules as one
+    row, fixed ones as one row per offset. A stopped schedule (``is_active`` false;
+    ``stop_schedule`` stamps ``updated_at``) ends when it was stopped."""
+    model = _model("measures.AssessmentSchedule")
+    if model is None:
+        return
+    qs = model._default_manager.filter(program_id__in=program_ids)
+    fields = ["id", "patient_id", "instrument_id", "kind", "starts_at", "ends_at"]
+    fields += ["interval_hours", "offsets_days", "grace_hours", "is_active", "updated_at"]
+    for sid, pid, inst, kind, start, end, hours, offsets, grace, active, updated in keyset_rows(
+        qs, fields
+    ):
+        ends = [t for t in (naive_utc(end), None if active else naive_utc(updated)) if t]
+        row = (sid, pid, inst, kind, naive_utc(start), min(ends) if ends else None)
+        if kind == "fixed":
+            for offset in offsets or []:
+                yield (*row, None, int(offset), grace)
+        else:
+            yield (*row, hours, None, grace)
 
 
 DEFAULT_SOURCES: dict[str, RowSource] = {
@@ -167,6 +247,7 @@ DEFAULT_SOURCES: dict[str, RowSource] = {
     "scores": _scores,
     "alerts": _alerts,
     "events": _events,
+    "schedules": _schedules,
 }
 
 
@@ -202,7 +283,7 @@ def extract_tables(program_ids: Iterable[int]) -> OutcomeTables:
     for kind in SCHEMAS:
         source = _SOURCES.get(kind) or DEFAULT_SOURCES[kind]
         built[kind] = _to_table(kind, source(ids) if ids else iter(()))
-    return encode_categories(OutcomeTables(**built))
+    return prepare_tables(encode_categories(OutcomeTables(**built)))
 
 
 def today_utc() -> date:

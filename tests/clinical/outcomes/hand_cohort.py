@@ -176,8 +176,43 @@ def build() -> OutcomeTables:
         {"patient_id": 1, "kind": "assessment:adhd", "at": T(2026, 1, 8), "status": "attended"},
         {"patient_id": 2, "kind": "assessment:adhd", "at": T(2026, 1, 8), "status": "missed"},
     ]
+
+    def sched(sid, pid, inst, kind, start, grace_h, interval_h=None, offset=None, end=None):
+        return {
+            "schedule_id": sid,
+            "patient_id": pid,
+            "instrument": inst,
+            "kind": kind,
+            "starts_at": start,
+            "ends_at": end,
+            "interval_hours": interval_h,
+            "offset_days": offset,
+            "grace_hours": grace_h,
+        }
+
+    schedules = [
+        # rolling PHQ-9 every 14 days, 72 h grace
+        sched(1, 1, "phq9", "interval", T(2026, 1, 1), 72, 336),
+        sched(2, 2, "phq9", "interval", T(2026, 1, 1), 72, 336),
+        sched(3, 3, "phq9", "interval", T(2026, 1, 11), 72, 336, end=T(2026, 2, 15)),
+        # weekly craving, 48 h grace
+        sched(4, 1, "craving_nrs", "interval", T(2026, 1, 1), 48, 168),
+        sched(5, 5, "craving_nrs", "interval", T(2026, 2, 1), 48, 168),
+        # COWS daily for 3 days, 6 h grace
+        sched(6, 4, "cows", "interval", T(2026, 1, 1), 6, 24, end=T(2026, 1, 4)),
+        # ASRS at fixed days, 7 days grace
+        sched(7, 3, "asrs_screener", "fixed", T(2026, 1, 11), 168, offset=0),
+        sched(7, 3, "asrs_screener", "fixed", T(2026, 1, 11), 168, offset=56),
+        sched(8, 2, "asrs_screener", "fixed", T(2026, 1, 1), 168, offset=0),
+        sched(8, 2, "asrs_screener", "fixed", T(2026, 1, 1), 168, offset=28),
+        # an instrument no measure reads, never taken
+        sched(9, 1, "ldq_kratom", "interval", T(2026, 1, 1), 168, 720),
+        # P5's schedule from the earlier episode: due before the index admission
+        sched(10, 5, "phq9", "fixed", T(2025, 6, 1), 72, offset=0),
+    ]
     return tables_from_rows(
         {
+            "schedules": schedules,
             "patients": patients,
             "episodes": episodes,
             "diagnoses": diagnoses,

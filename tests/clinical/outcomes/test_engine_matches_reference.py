@@ -6,7 +6,9 @@ from datetime import date, datetime, timedelta
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from speciosa.clinical.outcomes.definitions import load_definitions
 from speciosa.clinical.outcomes.engine import compute_measures_duckdb
+from speciosa.clinical.outcomes.prepare import instrument_codes, prepare_tables
 from speciosa.clinical.outcomes.reference import compute_measures_pandas
 from speciosa.clinical.outcomes.results import measures_equal
 from speciosa.clinical.outcomes.synthetic import generate_tables
@@ -14,7 +16,8 @@ from speciosa.clinical.outcomes.tables import CohortFilter, encode_categories, t
 
 AS_OF = date(2026, 3, 1)
 START = date(2025, 10, 1)
-INSTRUMENTS = ["cows", "phq9", "gad7", "asrs_screener", "craving_nrs"]
+INSTRUMENTS = ["cows", "phq9", "gad7", "asrs_screener", "craving_nrs", "ldq_kratom", "audit"]
+SCHEDULED = ["phq9", "craving_nrs", "asrs_screener", "ldq_kratom", "sows"]
 # a coarse time grid makes same-timestamp ties common
 OFFSETS = st.integers(-40, 200).map(lambda h: timedelta(hours=12 * h))
 
@@ -38,6 +41,7 @@ def extracts(draw):
             "scores",
             "alerts",
             "events",
+            "schedules",
         )
     }
     eid = 0
@@ -144,11 +148,42 @@ def extracts(draw):
             rows["events"].append(
                 {
                     "patient_id": pid,
-                    "kind": draw(st.sampled_from(["assessment:adhd", "plan:adhd", "session:cbt"])),
+                    "kind": draw(
+                        st.sampled_from(
+                            [
+                                "assessment:adhd",
+                                "plan:adhd",
+                                "session:cbt",
+                                "pathway:adhd-early-recovery",
+                            ]
+                        )
+                    ),
                     "at": _at(anchor, draw(OFFSETS)),
-                    "status": draw(st.sampled_from(["attended", "missed"])),
+                    "status": draw(st.sampled_from(["attended", "missed", "draft", "active"])),
                 }
             )
+        for sid in range(draw(st.integers(0, 3))):
+            kind = draw(st.sampled_from(["interval", "fixed"]))
+            start = _at(anchor, draw(OFFSETS))
+            common = {
+                "schedule_id": pid * 10 + sid,
+                "patient_id": pid,
+                "instrument": draw(st.sampled_from(SCHEDULED)),
+                "kind": kind,
+                "starts_at": start,
+                "ends_at": draw(
+                    st.none() | st.integers(0, 60).map(lambda k, s=start: s + timedelta(days=k))
+                ),
+                "grace_hours": draw(st.sampled_from([6, 12, 24, 72])),
+            }
+            if kind == "interval":
+                hours = draw(st.sampled_from([12, 24, 48, 168]))
+                rows["schedules"].append({**common, "interval_hours": hours, "offset_days": None})
+            else:
+                for offset in draw(st.sets(st.integers(0, 40), min_size=1, max_size=3)):
+                    rows["schedules"].append(
+                        {**common, "interval_hours": None, "offset_days": offset}
+                    )
     return tables_from_rows(rows)
 
 
@@ -187,3 +222,38 @@ def test_duckdb_equals_pandas_on_generated_networks(seed, n):
     fast = compute_measures_duckdb(tables, flt, date(2026, 6, 30))
     reference = compute_measures_pandas(tables, flt, date(2026, 6, 30))
     assert measures_equal(fast, reference) == []
+
+
+@settings(max_examples=40, deadline=None)
+@given(tables=extracts())
+def test_prepared_neighbours_match_a_plain_loop(tables):
+    """prepare_tables: per patient x instrument, the previous / next distinct time and the
+    row a same-time tie resolves to (highest total), checked against a plain loop."""
+    prepared = prepare_tables(tables)
+    rows = prepared.scores.to_pylist()
+    by_key: dict[tuple, list] = {}
+    for r in tables.scores.to_pylist():
+        by_key.setdefault((r["patient_id"], r["instrument"]), []).append(r)
+    read = set(instrument_codes(load_definitions())) | set(
+        tables.schedules["instrument"].to_pylist()
+    )
+    kept = [r for r in tables.scores.to_pylist() if r["instrument"] in read]
+    assert "audit" not in read  # some generated scores are of instruments nobody reads
+    assert sorted(map(repr, rows_without_prepared_columns(rows))) == sorted(map(repr, kept))
+    for r in rows:
+        times = sorted({x["at"] for x in by_key[(r["patient_id"], r["instrument"])]})
+        i = times.index(r["at"])
+        assert r["prev_at"] == (times[i - 1] if i > 0 else None)
+        assert r["next_at"] == (times[i + 1] if i + 1 < len(times) else None)
+    firsts = [r for r in rows if r["tie_first"]]
+    same_time: dict[tuple, list] = {}
+    for r in rows:
+        same_time.setdefault((r["patient_id"], r["instrument"], r["at"]), []).append(r["total"])
+    assert len(firsts) == len(same_time)
+    for r in firsts:
+        assert r["total"] == max(same_time[(r["patient_id"], r["instrument"], r["at"])])
+
+
+def rows_without_prepared_columns(rows):
+    added = {"code", "pk", "tie_first", "prev_at", "next_at"}
+    return [{k: v for k, v in r.items() if k not in added} for r in rows]

@@ -8,6 +8,7 @@ import math
 from dataclasses import replace
 from datetime import date
 
+import pyarrow as pa
 import pytest
 
 from speciosa.clinical.outcomes.engine import compute_measures_duckdb
@@ -115,6 +116,27 @@ def test_adhd_funnel(raw):
     ]
 
 
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+@pytest.mark.parametrize(
+    ("status", "planned"),
+    [("draft", 1), ("active", 2), ("discontinued", 2)],
+)
+def test_adhd_plan_from_the_treatment_plan_pathway(tables, engine, status, planned):
+    # P1: positive ASRS, assessed by an attended assessment:adhd event, no ADHD
+    # medication; a treatment plan with the ADHD pathway counts once it is not a draft
+    event = {
+        "patient_id": 1,
+        "kind": "pathway:adhd-early-recovery",
+        "at": hc.T(2026, 1, 10),
+        "status": status,
+    }
+    events = pa.concat_tables(
+        [tables.events, pa.Table.from_pylist([event], schema=tables.events.schema)]
+    )
+    raw = ENGINES[engine](replace(tables, events=events), hc.WINDOW, hc.AS_OF)
+    assert raw["adhd_funnel"][0]["n_planned"] == planned
+
+
 def test_moud_counts_overlapping_active_or_stopped_orders_only(raw):
     by = {r["medication"]: r for r in raw["moud"]}
     assert by["any"] == {"medication": "any", "n_oud": 3, "n_patients": 1}
@@ -145,11 +167,28 @@ def test_alert_burden_and_time_to_acknowledge(raw):
 
 
 def test_mbc_fidelity_due_and_on_time(raw):
+    # Worked out from hand_cohort.schedules (report date 2026-03-01):
+    # PHQ-9  P1: due 01-01 (start; first chain score 01-15 is late: missed); the 01-25
+    #            score comes before its due date 01-29 (early: only resets the clock);
+    #            pending 02-08 lies after discharge -> 1 due, 0 on time
+    #        P2: 01-01 answered 01-02 (on time); 01-16 answered 02-05 (late); pending
+    #            02-19 after discharge -> 2 due, 1 on time
+    #        P3: 01-11 answered 09:00 the same day (the same-time tie counts once);
+    #            01-25 09:00 answered 02-20 (late); pending after the 02-15 stop -> 2, 1
+    #        P5: fixed point 2025-06-01 before the index admission -> not counted
+    # craving P1: 01-01 on time, 01-08 answered 01-16 late, pending 01-23 after
+    #            discharge; P5: never taken -> start 02-01 missed -> 3 due, 1 on time
+    # COWS   P4: 01-01 answered 08:00 (> 6 h grace: late), 01-02 08:00 answered on the
+    #            dot, pending 01-03 08:00 missed (before the 01-04 end) -> 3 due, 1 on time
+    # ASRS   P3 day 0 (score 01-15, within 7 days) on time, day 56 after the report
+    #            date; P2 day 0 (01-03) on time, day 28 (01-29) missed -> 3 due, 2 on time
+    # LDQ    P1 never taken -> 1 due (start), 0 on time
     assert raw["mbc_fidelity"] == [
-        {"instrument": "asrs_screener", "n_due": 4, "n_on_time": 3},
-        {"instrument": "craving_nrs", "n_due": 21, "n_on_time": 2},
-        {"instrument": "gad7", "n_due": 7, "n_on_time": 0},
-        {"instrument": "phq9", "n_due": 7, "n_on_time": 5},
+        {"instrument": "asrs_screener", "n_due": 3, "n_on_time": 2},
+        {"instrument": "cows", "n_due": 3, "n_on_time": 1},
+        {"instrument": "craving_nrs", "n_due": 3, "n_on_time": 1},
+        {"instrument": "ldq_kratom", "n_due": 1, "n_on_time": 0},
+        {"instrument": "phq9", "n_due": 5, "n_on_time": 2},
     ]
 
 

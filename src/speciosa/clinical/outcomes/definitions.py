@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from speciosa.clinical.citations import Citation
 from speciosa.clinical.knowledge import load_data_file
@@ -120,6 +120,7 @@ class AdhdCareDefinition(_Frozen):
     assessment_event_kinds: tuple[SafeStr, ...]
     completed_event_statuses: tuple[SafeStr, ...]
     plan_event_kinds: tuple[SafeStr, ...]
+    plan_event_statuses: tuple[SafeStr, ...]
     plan_medications: tuple[SafeStr, ...]
     citation: Citation
     medication_citation: Citation
@@ -145,27 +146,13 @@ class AlertsDefinition(_Frozen):
     citation: Citation
 
 
-class ScheduleEntry(_Frozen):
-    instrument: SafeStr
-    first_day: int
-    interval_days: int
-    window_days: int
-
-    @model_validator(mode="after")
-    def _windows_do_not_overlap(self) -> ScheduleEntry:
-        # each completed assessment may count for one due date only
-        if 2 * self.window_days >= self.interval_days:
-            raise ValueError(f"{self.instrument}: 2 x window must be shorter than the interval")
-        return self
-
-
 class MbcDefinition(_Frozen):
     id: str
     version: int
     label: str
     description: str
-    schedule: tuple[ScheduleEntry, ...]
     citation: Citation
+    schedule_citation: Citation
 
 
 class MeasureSet(_Frozen):

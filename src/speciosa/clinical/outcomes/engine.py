@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 
 from speciosa.clinical.outcomes.definitions import OutcomeDefinitions, load_definitions
+from speciosa.clinical.outcomes.prepare import prepare_tables
 from speciosa.clinical.outcomes.results import RawMeasures, clean_rows
 from speciosa.clinical.outcomes.sql import (
     cohort_scores_sql,
@@ -43,7 +44,7 @@ def connect(tables: OutcomeTables, threads: int | None = None) -> duckdb.DuckDBP
     con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    for name, table in tables.items():
+    for name, table in prepare_tables(tables).items():
         con.register(name, table)
     return con
 
@@ -63,6 +64,7 @@ def compute_measures_duckdb(
 ) -> RawMeasures:
     """All raw measure tables for one cohort."""
     d = definitions or load_definitions()
+    tables = prepare_tables(tables, d)
     own = con is None
     con = con or connect(tables)
     try:
@@ -71,7 +73,7 @@ def compute_measures_duckdb(
             f"CREATE OR REPLACE TEMP TABLE cohort AS {sql}",
             filter_parameters(cohort, as_of, sql),
         )
-        con.execute(f"CREATE OR REPLACE TEMP VIEW cs AS {cohort_scores_sql(d)}")
+        con.execute(f"CREATE OR REPLACE TEMP VIEW cs AS {cohort_scores_sql()}")
         return {
             name: clean_rows(name, _fetch_rows(con, query))
             for name, query in measure_queries(d).items()

@@ -2,8 +2,8 @@
 
 It exists to check the DuckDB engine (tests: same numbers on hand-built and random
 cohorts) and as the benchmark's pandas baseline. Written from the definitions in
-measures.yaml, independently of sql.py: e.g. MBC due dates are expanded row by row and
-matched with ``merge_asof`` here, computed arithmetically there.
+measures.yaml, independently of sql.py (merges and masks here, SQL joins and FILTERs
+there). Both read the same prepared extract (``prepare.prepare_tables``).
 """
 
 from __future__ import annotations
@@ -15,11 +15,13 @@ import numpy as np
 import pandas as pd
 
 from speciosa.clinical.outcomes.definitions import OutcomeDefinitions, load_definitions
+from speciosa.clinical.outcomes.prepare import prepare_tables
 from speciosa.clinical.outcomes.results import RawMeasures, clean_rows
 from speciosa.clinical.outcomes.sql import HIST_BIN_DAYS, HIST_MAX_DAYS
 from speciosa.clinical.outcomes.tables import CohortFilter, OutcomeTables
 
 DAY_US = 86_400_000_000
+HOUR_US = 3_600_000_000.0
 
 
 def _frames(tables: OutcomeTables) -> dict[str, pd.DataFrame]:
@@ -168,8 +170,13 @@ def _withdrawal(cs: pd.DataFrame, d: OutcomeDefinitions) -> list[dict[str, Any]]
     w = cs[
         (cs["instrument"] == w_def.instrument) & (cs["rel"] >= 0) & (cs["rel"] < cs["duration"] + 1)
     ]
-    first = _first_by_time(w, ["patient_id"], "total", last=False)[["patient_id", "rel", "total"]]
-    first = first.rename(columns={"rel": "first_rel", "total": "first_total"})
+    # the first COWS in the episode: the row a same-time tie resolves to, with no earlier
+    # time in the episode (prepared extract: tie_first, prev_at)
+    prev_rel = _rel(w["prev_at"], w["admitted_on"])
+    first = w[w["tie_first"] & (prev_rel.isna() | (prev_rel < 0))]
+    first = first[["patient_id", "rel", "total"]].rename(
+        columns={"rel": "first_rel", "total": "first_total"}
+    )
     in_w = first[first["first_total"] >= cut]
     later = w.merge(in_w, on="patient_id")
     later = later[(later["rel"] > later["first_rel"]) & (later["total"] < cut)]
@@ -186,20 +193,26 @@ def _withdrawal(cs: pd.DataFrame, d: OutcomeDefinitions) -> list[dict[str, Any]]
 
 
 def _symptom_change(cs: pd.DataFrame, d: OutcomeDefinitions) -> list[dict[str, Any]]:
+    """Baseline: the first score in the baseline window (its previous time lies before the
+    window); follow-up: the last in-episode score (its next time lies after the episode)."""
     sc = d.measures.symptom_change
     rci = {i.id: i.reliable_change for i in sc.instruments}
-    s = cs[cs["instrument"].isin(list(rci))]
-    in_base = s[(s["rel"] >= -sc.baseline_before_days) & (s["rel"] <= sc.baseline_after_days)]
-    base = _first_by_time(in_base, ["patient_id", "instrument"], "total", last=False)
-    base = base[["patient_id", "instrument", "rel", "total"]].rename(
+    s = cs[cs["instrument"].isin(list(rci)) & cs["tie_first"]]
+    prev_rel = _rel(s["prev_at"], s["admitted_on"])
+    next_rel = _rel(s["next_at"], s["admitted_on"])
+    end = s["duration"] + 1
+    is_base = (
+        (s["rel"] >= -sc.baseline_before_days)
+        & (s["rel"] <= sc.baseline_after_days)
+        & (prev_rel.isna() | (prev_rel < -sc.baseline_before_days))
+    )
+    is_last = (s["rel"] < end) & (next_rel.isna() | (next_rel >= end))
+    base = s.loc[is_base, ["pk", "instrument", "rel", "total"]].rename(
         columns={"rel": "base_rel", "total": "base_total"}
     )
-    fu = s.merge(base, on=["patient_id", "instrument"])
-    fu = fu[
-        (fu["rel"] >= fu["base_rel"] + sc.min_followup_gap_days) & (fu["rel"] < fu["duration"] + 1)
-    ]
-    fu = _first_by_time(fu, ["patient_id", "instrument"], "total", last=True)
-    fu = fu.assign(change=fu["total"] - fu["base_total"])
+    fu = base.merge(s.loc[is_last, ["pk", "rel", "total"]], on="pk")
+    fu = fu[fu["rel"] >= fu["base_rel"] + sc.min_followup_gap_days]
+    fu = fu.assign(change=fu["total"] - fu["base_total"], instrument=fu["instrument"].astype(str))
     rows = []
     for instrument, g in fu.groupby("instrument", sort=True):
         r = rci[str(instrument)]
@@ -288,7 +301,12 @@ def _adhd_funnel(
     planned = set(
         meds.loc[names.str.contains("|".join(a.plan_medications), regex=True), "patient_id"]
     )
-    planned |= set(ev.loc[ev["kind"].isin(a.plan_event_kinds), "patient_id"])
+    planned |= set(
+        ev.loc[
+            ev["kind"].isin(a.plan_event_kinds) & ev["status"].isin(a.plan_event_statuses),
+            "patient_id",
+        ]
+    )
     ids = screened.index.to_series()
     pos = screened.to_numpy(dtype=bool)
     is_assessed = ids.isin(assessed).to_numpy()
@@ -354,35 +372,78 @@ def _alerts(
     return sorted(rows, key=lambda r: str(r["severity"]))
 
 
-def _mbc_fidelity(cs: pd.DataFrame, c: pd.DataFrame, d: OutcomeDefinitions) -> list[dict[str, Any]]:
-    rows = []
-    for entry in d.measures.mbc_fidelity.schedule:
-        last = np.minimum(c["duration"], c["followup_days"] - entry.window_days)
-        n_due = np.where(
-            last >= entry.first_day, (last - entry.first_day) // entry.interval_days + 1, 0
-        )
-        due_pid = np.repeat(c["patient_id"].to_numpy(), n_due)
-        starts = np.repeat(np.cumsum(n_due) - n_due, n_due)
-        k = np.arange(due_pid.size) - starts
-        dues = pd.DataFrame(
-            {"patient_id": due_pid, "due": entry.first_day + k * entry.interval_days}
-        )
-        if dues.empty:
-            continue
-        dues["hi"] = (dues["due"] + entry.window_days).astype("float64")
-        s = cs.loc[cs["instrument"] == entry.instrument, ["patient_id", "rel"]]
-        matched = pd.merge_asof(
-            dues.sort_values("hi"),
-            s.sort_values("rel"),
-            left_on="hi",
-            right_on="rel",
-            by="patient_id",
-            direction="backward",
-        )
-        on_time = matched["rel"] >= matched["due"] - entry.window_days
-        rows.append(
-            {"instrument": entry.instrument, "n_due": len(dues), "n_on_time": int(on_time.sum())}
-        )
+def _mbc_fidelity(f: dict[str, pd.DataFrame], c: pd.DataFrame, as_of: date) -> list[dict[str, Any]]:
+    """Due dates of the per-patient schedules (rules in measures.yaml). Times are whole
+    microseconds held in float64 (exact below 2**53)."""
+    sch = f["schedules"]
+    sch = sch[sch["code"] > 0].merge(
+        c[["patient_id", "admitted_on", "duration", "followup_days"]], on="patient_id"
+    )
+    adm = _us(sch["admitted_on"])
+    sch = sch.assign(
+        start_us=_us(sch["starts_at"]),
+        end_us=_us(sch["ends_at"]),
+        interval_us=sch["interval_hours"].astype("float64") * HOUR_US,
+        grace_us=sch["grace_hours"].astype("float64") * HOUR_US,
+        adm_us=adm,
+        episode_end_us=adm + (sch["duration"] + 1).to_numpy() * float(DAY_US),
+        report_end_us=adm + (sch["followup_days"] + 1).to_numpy() * float(DAY_US),
+    )
+    keep = ["code", "grace_us", "end_us", "adm_us", "episode_end_us", "report_end_us"]
+    scores = f["scores"][["pk", "at", "prev_at", "next_at", "tie_first"]]
+    scores = scores.assign(
+        at_us=_us(scores["at"]), prev_us=_us(scores["prev_at"]), next_us=_us(scores["next_at"])
+    )
+    firsts = scores[scores["tie_first"]]  # scores at the same moment count once
+    rolling = sch.loc[sch["kind"] == "interval", ["pk", "start_us", "interval_us", *keep]]
+    chain = rolling.merge(firsts[["pk", "at_us", "prev_us"]], on="pk")
+    chain = chain[
+        (chain["at_us"] >= chain["start_us"] - chain["grace_us"])
+        & (chain["at_us"] < chain["report_end_us"])
+    ]
+    reset = chain["prev_us"] >= chain["start_us"] - chain["grace_us"]
+    answered = chain[keep].assign(
+        due_us=(chain["prev_us"] + chain["interval_us"]).where(reset, chain["start_us"]),
+        answered_us=chain["at_us"],
+    )
+    report_end = float((as_of - date(1970, 1, 1)).days + 1) * DAY_US
+    last = firsts[
+        (firsts["at_us"] < report_end)
+        & (firsts["next_us"].isna() | (firsts["next_us"] >= report_end))
+    ]
+    pend = rolling.merge(last[["pk", "at_us"]], on="pk", how="left")
+    in_chain = pend["at_us"] >= pend["start_us"] - pend["grace_us"]
+    pending = pend[keep].assign(
+        due_us=(pend["at_us"] + pend["interval_us"]).where(in_chain, pend["start_us"]),
+        answered_us=np.nan,
+    )
+    fixed = sch[sch["kind"] == "fixed"]
+    fixed = fixed.assign(due_us=fixed["start_us"] + fixed["offset_days"] * float(DAY_US))
+    fixed = fixed.reset_index(drop=True)
+    near = fixed[["pk", "due_us", "grace_us"]].reset_index().merge(scores[["pk", "at_us"]], on="pk")
+    near = near[(near["at_us"] - near["due_us"]).abs() <= near["grace_us"]]
+    hit = fixed.index.isin(near["index"])
+    points = fixed[keep].assign(
+        due_us=fixed["due_us"], answered_us=fixed["due_us"].where(hit, np.nan)
+    )
+    dues = pd.concat([answered, pending, points], ignore_index=True)
+    ans = dues["answered_us"]
+    counted = dues[
+        (ans.isna() | (ans >= dues["due_us"]))
+        & (dues["end_us"].isna() | (dues["due_us"] <= dues["end_us"]))
+        & (dues["due_us"] >= dues["adm_us"])
+        & (dues["due_us"] < dues["episode_end_us"])
+        & (dues["due_us"] + dues["grace_us"] <= dues["report_end_us"])
+    ]
+    on_time = counted["answered_us"].notna() & (
+        counted["answered_us"] <= counted["due_us"] + counted["grace_us"]
+    )
+    g = counted.assign(on_time=on_time).groupby("code")["on_time"].agg(["size", "sum"])
+    names = f["schedules"].astype({"instrument": str}).groupby("code")["instrument"].min()
+    rows = [
+        {"instrument": names[code], "n_due": int(r["size"]), "n_on_time": int(r["sum"])}
+        for code, r in g.iterrows()
+    ]
     return sorted(rows, key=lambda r: r["instrument"])
 
 
@@ -393,7 +454,7 @@ def compute_measures_pandas(
     definitions: OutcomeDefinitions | None = None,
 ) -> RawMeasures:
     d = definitions or load_definitions()
-    f = _frames(tables)
+    f = _frames(prepare_tables(tables, d))
     c = build_cohort(f, cohort, as_of, d)
     cs = _cohort_scores(f, c)
     raw = {
@@ -407,6 +468,6 @@ def compute_measures_pandas(
         "adhd_funnel": _adhd_funnel(f, cs, d),
         "moud": _moud(f, c, d),
         "alerts": _alerts(f, c, d),
-        "mbc_fidelity": _mbc_fidelity(cs, c, d),
+        "mbc_fidelity": _mbc_fidelity(f, c, as_of),
     }
     return {name: clean_rows(name, rows) for name, rows in raw.items()}

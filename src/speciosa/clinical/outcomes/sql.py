@@ -12,9 +12,11 @@ conservative reading for symptoms and g/day); both engines implement the same ru
 from __future__ import annotations
 
 from speciosa.clinical.outcomes.definitions import OutcomeDefinitions
+from speciosa.clinical.outcomes.prepare import instrument_codes
 from speciosa.clinical.outcomes.tables import CohortFilter
 
 DAY_US = "86400000000.0"
+DAY_US_INT = 86_400_000_000
 HIST_BIN_DAYS = 15
 HIST_MAX_DAYS = 180
 
@@ -72,6 +74,7 @@ WITH idx AS (
                 < month(p.birth_date) * 100 + day(p.birth_date) THEN 1 ELSE 0 END AS age,
     CASE WHEN i.discharged_on IS NOT NULL AND i.discharged_on <= $as_of
          THEN i.discharged_on ELSE $as_of END AS end_on,
+    ($as_of + 1)::TIMESTAMP AS report_end,
     coalesce(i.discharged_on IS NOT NULL AND i.discharged_on <= $as_of
              AND i.discharge_reason IN ({reasons}), FALSE) AS event
   FROM idx i JOIN patients p ON p.patient_id = i.patient_id
@@ -86,27 +89,16 @@ SELECT * FROM banded WHERE {" AND ".join(patient_where)}
 """  # noqa: S608 - literals come from vetted definitions; filters are bound
 
 
-def instrument_codes(d: OutcomeDefinitions) -> dict[str, int]:
-    """Small integer per instrument the measures read: group keys stay single integers."""
-    m = d.measures
-    wanted = {m.withdrawal.instrument, m.adhd_care.instrument}
-    wanted |= {i.id for i in m.symptom_change.instruments}
-    wanted |= {s.instrument for s in m.mbc_fidelity.schedule}
-    return {name: i + 1 for i, name in enumerate(sorted(wanted))}
-
-
-def cohort_scores_sql(d: OutcomeDefinitions) -> str:
-    """The cohort's scores with ``rel`` (days since admission) and ``pk`` = patient x
-    instrument as one BIGINT. Used as a view: each measure's instrument filter is pushed
-    below the join, which is cheaper than materialising millions of rows once."""
-    codes = ", ".join(f"('{k}', {v})" for k, v in instrument_codes(d).items())
+def cohort_scores_sql() -> str:
+    """The cohort's scores (prepared extract: ``code``, ``pk``) with ``rel`` (days since
+    admission). Used as a view: each measure's ``code`` filter is pushed below the join,
+    which is cheaper than materialising millions of rows once."""
     return f"""
-SELECT s.patient_id, s.instrument, k.code, s.patient_id * 64 + k.code AS pk,
-  s.total, s.is_positive, c.duration, c.followup_days,
-  {_rel("s.at", "c.admitted_on")} AS rel
-FROM scores s
-  JOIN (VALUES {codes}) AS k(instrument, code) ON k.instrument = s.instrument
-  JOIN cohort c ON c.patient_id = s.patient_id
+SELECT s.patient_id, s.code, s.pk, s.total, s.is_positive, s.tie_first, c.duration,
+  c.followup_days, {_rel("s.at", "c.admitted_on")} AS rel,
+  {_rel("s.prev_at", "c.admitted_on")} AS prev_rel,
+  {_rel("s.next_at", "c.admitted_on")} AS next_rel
+FROM scores s JOIN cohort c ON c.patient_id = s.patient_id
 """  # noqa: S608
 
 
@@ -160,13 +152,15 @@ FROM cohort GROUP BY 1 ORDER BY 1
 
 def withdrawal_sql(d: OutcomeDefinitions) -> str:
     w = d.measures.withdrawal
+    code = instrument_codes(d)[w.instrument]
     return f"""
 WITH w AS (
-  SELECT patient_id, rel, total FROM cs
-  WHERE instrument = '{w.instrument}' AND rel >= 0 AND rel < duration + 1
+  SELECT patient_id, rel, total, tie_first, prev_rel FROM cs
+  WHERE code = {code} AND rel >= 0 AND rel < duration + 1
 ), firsts AS (
-  SELECT patient_id, arg_min(total, (rel, -total)) AS first_total, min(rel) AS first_rel
-  FROM w GROUP BY patient_id
+  -- the first COWS in the episode: its previous time (if any) is before admission
+  SELECT patient_id, total AS first_total, rel AS first_rel FROM w
+  WHERE tie_first AND (prev_rel IS NULL OR prev_rel < 0)
 ), managed AS (
   SELECT w.patient_id, min(w.rel) AS rel_below
   FROM w JOIN firsts f ON f.patient_id = w.patient_id
@@ -182,38 +176,46 @@ FROM managed
 
 
 def symptom_change_sql(d: OutcomeDefinitions) -> str:
-    """One pass per patient x instrument: the follow-up is the last in-episode score when
-    it lies at least the gap after the baseline (any eligible score would be at or before
-    it, so no self-join is needed)."""
+    """Baseline = the score in the baseline window whose previous time lies before the
+    window; follow-up = the in-episode score whose next time lies after the episode
+    (prepared extract, ``tie_first`` rows only): at most two rows per patient x
+    instrument reach the GROUP BY. The follow-up counts when it lies at least the gap
+    after the baseline (any eligible score would be at or before it)."""
     sc = d.measures.symptom_change
+    codes = instrument_codes(d)
     rci_rows = ", ".join(
-        f"('{i.id}', {'NULL' if i.reliable_change is None else float(i.reliable_change)})"
+        f"({codes[i.id]}, '{i.id}', "
+        f"{'NULL' if i.reliable_change is None else float(i.reliable_change)})"
         for i in sc.instruments
     )
+    wanted = ", ".join(str(codes[i.id]) for i in sc.instruments)
     in_base = f"rel >= -{sc.baseline_before_days} AND rel <= {sc.baseline_after_days}"
     return f"""
-WITH rci(instrument, rci) AS (VALUES {rci_rows}),
-per AS (
-  SELECT pk, any_value(instrument) AS instrument,
-    arg_min(total, (rel, -total)) FILTER (WHERE {in_base}) AS base_total,
-    min(rel) FILTER (WHERE {in_base}) AS base_rel,
-    arg_max(total, (rel, total)) FILTER (WHERE rel < duration + 1) AS last_total,
-    max(rel) FILTER (WHERE rel < duration + 1) AS last_rel
-  FROM cs WHERE instrument IN (SELECT instrument FROM rci)
+WITH rci(code, instrument, rci) AS (VALUES {rci_rows}),
+marked AS (
+  SELECT pk, code, total, rel,
+    {in_base} AND (prev_rel IS NULL OR prev_rel < -{sc.baseline_before_days}) AS is_base,
+    rel < duration + 1 AND (next_rel IS NULL OR next_rel >= duration + 1) AS is_last
+  FROM cs WHERE code IN ({wanted}) AND tie_first
+), per AS (
+  SELECT pk, any_value(code) AS code,
+    max(total) FILTER (WHERE is_base) AS base_total, max(rel) FILTER (WHERE is_base) AS base_rel,
+    max(total) FILTER (WHERE is_last) AS last_total, max(rel) FILTER (WHERE is_last) AS last_rel
+  FROM marked WHERE is_base OR is_last
   GROUP BY pk
 ), pairs AS (
-  SELECT instrument, base_total, last_total AS fu_total, last_total - base_total AS change
+  SELECT code, base_total, last_total AS fu_total, last_total - base_total AS change
   FROM per
   WHERE base_rel IS NOT NULL AND last_rel >= base_rel + {sc.min_followup_gap_days}
 )
-SELECT p.instrument, count(*) AS n_pairs, avg(base_total) AS mean_baseline,
+SELECT r.instrument, count(*) AS n_pairs, avg(base_total) AS mean_baseline,
   avg(fu_total) AS mean_followup, avg(change) AS mean_change, stddev_samp(change) AS sd_change,
   CASE WHEN any_value(r.rci) IS NULL THEN NULL
        ELSE count(*) FILTER (WHERE change <= -r.rci) END AS n_improved,
   CASE WHEN any_value(r.rci) IS NULL THEN NULL
        ELSE count(*) FILTER (WHERE change >= r.rci) END AS n_deteriorated
-FROM pairs p JOIN rci r ON r.instrument = p.instrument
-GROUP BY p.instrument ORDER BY p.instrument::VARCHAR
+FROM pairs p JOIN rci r ON r.code = p.code
+GROUP BY r.instrument ORDER BY r.instrument
 """  # noqa: S608
 
 
@@ -272,7 +274,8 @@ def adhd_funnel_sql(d: OutcomeDefinitions) -> str:
     return f"""
 WITH scr AS (
   SELECT patient_id, bool_or(coalesce(is_positive, FALSE)) AS pos FROM cs
-  WHERE instrument = '{a.instrument}' AND rel >= -{a.screen_before_days} AND rel < duration + 1
+  WHERE code = {instrument_codes(d)[a.instrument]} AND rel >= -{a.screen_before_days}
+    AND rel < duration + 1
   GROUP BY patient_id
 ), assessed AS (
   SELECT patient_id FROM diagnoses WHERE {_prefix_match("icd10", a.assessment_icd10_prefixes)}
@@ -282,6 +285,7 @@ WITH scr AS (
 ), planned AS (
   SELECT patient_id FROM medications WHERE {_name_match("name", a.plan_medications)}
   UNION SELECT patient_id FROM events WHERE kind IN ({_quoted(a.plan_event_kinds)})
+    AND status IN ({_quoted(a.plan_event_statuses)})
 ), flagged AS (
   SELECT scr.pos, a.patient_id IS NOT NULL AS is_assessed, p.patient_id IS NOT NULL AS is_planned
   FROM scr LEFT JOIN assessed a ON a.patient_id = scr.patient_id
@@ -335,44 +339,82 @@ GROUP BY severity ORDER BY severity::VARCHAR
 """  # noqa: S608
 
 
-def mbc_fidelity_sql(d: OutcomeDefinitions) -> str:
-    """Due dates are never expanded: the number due per patient is arithmetic, and each
-    score can only fall in the window of its nearest due date (windows never overlap:
-    2 x window < interval, checked in definitions.py)."""
-    rows = ", ".join(
-        f"('{s.instrument}', {s.first_day}, {s.interval_days}, {s.window_days})"
-        for s in d.measures.mbc_fidelity.schedule
-    )
+def mbc_fidelity_sql() -> str:
+    """Due dates of the cohort's per-patient schedules (``assessment_due`` semantics).
+
+    Interval schedules are rolling: the first due date is ``starts_at``, each later one
+    is the previous score (taken from ``starts_at`` - grace on) + interval. So each score
+    of the chain answers the due date set by its predecessor (``prev_at``, precomputed in
+    the prepared extract): no window function and no recursion. A score taken before that
+    due date resets the clock without the due date ever falling due (not counted); one
+    within grace after it is on time; a later one is a missed due date. After the chain's
+    last score (``next_at`` beyond the report date) one more due date is pending.
+    Fixed schedules: each offset is a due date, on time when any score lies within +/-
+    grace of it. A due date counts when it lies in the index episode, on or before the
+    schedule's end, and its grace window has closed by the end of the report date.
+    Times are whole microseconds (exact integer arithmetic)."""
     return f"""
-WITH sched(instrument, first_day, interval_days, window_days) AS (VALUES {rows}),
-due AS (
-  SELECT instrument, sum(CASE WHEN last_day >= first_day
-                              THEN (last_day - first_day) // interval_days + 1
-                              ELSE 0 END) AS n_due
-  FROM (
-    SELECT s.*, least(c.duration, c.followup_days - s.window_days) AS last_day
-    FROM cohort c CROSS JOIN sched s
-  ) GROUP BY instrument
-), valid AS (
-  SELECT instrument, pk, k FROM (
-    SELECT cs.instrument, cs.pk, cs.rel, s.first_day, s.interval_days, s.window_days,
-      CAST(round((cs.rel - s.first_day) / s.interval_days) AS BIGINT) AS k,
-      least(cs.duration, cs.followup_days - s.window_days) AS last_day
-    FROM cs JOIN sched s ON s.instrument = cs.instrument
-  )
-  WHERE last_day >= first_day AND k >= 0 AND k <= (last_day - first_day) // interval_days
-    AND abs(rel - (first_day + interval_days * k)) <= window_days
-), blocks AS (
-  -- distinct due dates hit, counted as bits: one group per 64 due dates, not per date
-  SELECT pk, k >> 6 AS block, any_value(instrument) AS instrument,
-    bit_or((1::UBIGINT) << (k & 63)) AS bits
-  FROM valid GROUP BY pk, block
-), on_time AS (
-  SELECT instrument, sum(bit_count(bits)) AS n_on_time FROM blocks GROUP BY instrument
+WITH sch AS (
+  SELECT s.schedule_id, s.pk, s.code, s.kind, s.offset_days,
+    epoch_us(s.starts_at) AS start_us, epoch_us(s.ends_at) AS end_us,
+    s.interval_hours * 3600000000 AS interval_us, s.grace_hours * 3600000000 AS grace_us,
+    epoch_us(c.admitted_on::TIMESTAMP) AS adm_us,
+    epoch_us(c.admitted_on::TIMESTAMP) + (c.duration + 1) * {DAY_US_INT} AS episode_end_us,
+    epoch_us(c.report_end) AS report_end_us
+  FROM schedules s JOIN cohort c ON c.patient_id = s.patient_id
+  WHERE s.code > 0
+), report AS (SELECT epoch_us(max(report_end)) AS end_us FROM cohort),
+last_score AS (
+  -- each patient x instrument's last score before the end of the report date
+  SELECT t.pk, epoch_us(t.at) AS at_us FROM scores t, report r
+  WHERE t.tie_first AND epoch_us(t.at) < r.end_us
+    AND (t.next_at IS NULL OR epoch_us(t.next_at) >= r.end_us)
+), answered AS (
+  -- the due date each score of a rolling schedule's chain answers
+  SELECT i.*, epoch_us(t.at) AS answered_us,
+    CASE WHEN epoch_us(t.prev_at) >= i.start_us - i.grace_us
+         THEN epoch_us(t.prev_at) + i.interval_us ELSE i.start_us END AS due_us
+  FROM sch i JOIN scores t ON t.pk = i.pk
+  WHERE i.kind = 'interval' AND t.tie_first AND epoch_us(t.at) >= i.start_us - i.grace_us
+    AND epoch_us(t.at) < i.report_end_us
+), pending AS (
+  -- the due date after the chain's last score (or the start when there is none)
+  SELECT i.*, NULL::BIGINT AS answered_us,
+    CASE WHEN l.at_us >= i.start_us - i.grace_us THEN l.at_us + i.interval_us
+         ELSE i.start_us END AS due_us
+  FROM sch i LEFT JOIN last_score l ON l.pk = i.pk
+  WHERE i.kind = 'interval'
+), fixed AS (
+  SELECT p.*, CASE WHEN EXISTS (
+      SELECT 1 FROM scores t WHERE t.pk = p.pk
+        AND epoch_us(t.at) BETWEEN p.due_us - p.grace_us AND p.due_us + p.grace_us
+    ) THEN p.due_us END AS answered_us
+  FROM (SELECT *, start_us + offset_days * {DAY_US_INT} AS due_us FROM sch
+        WHERE kind = 'fixed') p
+), dues AS (
+  SELECT code, due_us, answered_us, grace_us, end_us, adm_us, episode_end_us, report_end_us
+  FROM answered
+  UNION ALL
+  SELECT code, due_us, answered_us, grace_us, end_us, adm_us, episode_end_us, report_end_us
+  FROM pending
+  UNION ALL
+  SELECT code, due_us, answered_us, grace_us, end_us, adm_us, episode_end_us, report_end_us
+  FROM fixed
+), per_code AS (
+  SELECT code, count(*) AS n_due,
+    count(*) FILTER (WHERE answered_us <= due_us + grace_us) AS n_on_time
+  FROM dues
+  WHERE (answered_us IS NULL OR answered_us >= due_us)
+    AND (end_us IS NULL OR due_us <= end_us)
+    AND due_us >= adm_us AND due_us < episode_end_us
+    AND due_us + grace_us <= report_end_us
+  GROUP BY code
+), names AS (
+  SELECT code, min(instrument::VARCHAR) AS instrument FROM schedules GROUP BY code
 )
-SELECT t.instrument, t.n_due::BIGINT AS n_due, coalesce(o.n_on_time, 0)::BIGINT AS n_on_time
-FROM due t LEFT JOIN on_time o ON o.instrument = t.instrument
-WHERE t.n_due > 0 ORDER BY t.instrument::VARCHAR
+SELECT n.instrument, p.n_due, p.n_on_time
+FROM per_code p JOIN names n ON n.code = p.code
+ORDER BY n.instrument
 """  # noqa: S608
 
 
@@ -389,7 +431,7 @@ def measure_queries(d: OutcomeDefinitions) -> dict[str, str]:
         "adhd_funnel": adhd_funnel_sql(d),
         "moud": moud_sql(d),
         "alerts": alerts_sql(d),
-        "mbc_fidelity": mbc_fidelity_sql(d),
+        "mbc_fidelity": mbc_fidelity_sql(),
     }
 
 
@@ -398,7 +440,7 @@ def single_statement_sql(d: OutcomeDefinitions, f: CohortFilter) -> str:
     becomes a JSON list in one row."""
     ctes = [
         f"cohort AS MATERIALIZED ({cohort_sql(d, f)})",
-        f"cs AS ({cohort_scores_sql(d)})",
+        f"cs AS ({cohort_scores_sql()})",
     ]
     selects = []
     for name, query in measure_queries(d).items():

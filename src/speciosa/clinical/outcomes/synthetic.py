@@ -253,15 +253,84 @@ def generate_tables(n_patients: int, seed: int = 7, as_of: date | None = None) -
         schema=SCHEMAS["alerts"],
     )
 
+    # ADHD assessments for 60% of positive screens; an ADHD pathway in the treatment
+    # plan for half of those (a fifth still drafts)
     e_idx = s_idx[(asrs_total >= 4) & (rng.random(s_idx.size) < 0.6)]
+    p_idx = e_idx[rng.random(e_idx.size) < 0.5]
     events = pa.table(
         {
-            "patient_id": pid[e_idx],
-            "kind": np.full(e_idx.size, "assessment:adhd"),
-            "at": _ts(admitted[e_idx] + rng.uniform(5, 30, e_idx.size)),
-            "status": rng.choice(np.array(["attended", "missed"]), e_idx.size, p=[0.8, 0.2]),
+            "patient_id": pid[np.concatenate([e_idx, p_idx])],
+            "kind": np.concatenate(
+                [
+                    np.full(e_idx.size, "assessment:adhd"),
+                    np.full(p_idx.size, "pathway:adhd-early-recovery"),
+                ]
+            ),
+            "at": _ts(
+                np.concatenate(
+                    [
+                        admitted[e_idx] + rng.uniform(5, 30, e_idx.size),
+                        admitted[p_idx] + rng.uniform(20, 40, p_idx.size),
+                    ]
+                )
+            ),
+            "status": np.concatenate(
+                [
+                    rng.choice(np.array(["attended", "missed"]), e_idx.size, p=[0.8, 0.2]),
+                    rng.choice(np.array(["active", "draft"]), p_idx.size, p=[0.8, 0.2]),
+                ]
+            ),
         },
         schema=SCHEMAS["events"],
+    )
+    # assessment schedules from the admission: rolling craving / PHQ-9 / GAD-7, ASRS at
+    # intake and week 8, a COWS induction schedule for OUD patients; 10% stopped early
+    sched_parts = []
+    for instrument, interval_h, grace_h, who in (
+        ("craving_nrs", 168, 48, np.arange(n)),
+        ("phq9", 672, 168, np.arange(n)),
+        ("gad7", 672, 168, np.arange(n)),
+        ("cows", 24, 6, np.flatnonzero(oud)),
+    ):
+        sched_parts.append((who, instrument, "interval", interval_h, -1, grace_h))
+    for offset in (0, 56):
+        sched_parts.append((np.arange(n), "asrs_screener", "fixed", -1, offset, 168))
+    sch_pid = np.concatenate([p[0] for p in sched_parts])
+    sch_id = np.concatenate(
+        [
+            (i + 1) * 10 * n + p[0] if p[2] == "interval" else 4 * 10 * n + p[0]
+            for i, p in enumerate(sched_parts)
+        ]
+    )
+    size = [p[0].size for p in sched_parts]
+    sch_start = admitted[sch_pid].astype("float64")
+    stopped_early = rng.random(sch_pid.size) < 0.1
+    sch_end = sch_start + rng.uniform(14, 60, sch_pid.size)
+    sch_end = np.where(
+        np.repeat([p[1] == "cows" for p in sched_parts], size), sch_start + 4, sch_end
+    )
+    has_end = stopped_early | np.repeat([p[1] == "cows" for p in sched_parts], size)
+    schedules = pa.table(
+        {
+            "schedule_id": sch_id.astype("int64"),
+            "patient_id": pid[sch_pid],
+            "instrument": np.repeat([p[1] for p in sched_parts], size),
+            "kind": np.repeat([p[2] for p in sched_parts], size),
+            "starts_at": _ts(sch_start),
+            "ends_at": pa.array(np.round(sch_end * DAY_US).astype("int64"), mask=~has_end).cast(
+                pa.timestamp("us")
+            ),
+            "interval_hours": pa.array(
+                np.repeat([p[3] for p in sched_parts], size),
+                mask=np.repeat([p[2] == "fixed" for p in sched_parts], size),
+            ),
+            "offset_days": pa.array(
+                np.repeat([p[4] for p in sched_parts], size),
+                mask=np.repeat([p[2] == "interval" for p in sched_parts], size),
+            ),
+            "grace_hours": np.repeat([p[5] for p in sched_parts], size).astype("int64"),
+        },
+        schema=SCHEMAS["schedules"],
     )
     return encode_categories(
         OutcomeTables(
@@ -274,6 +343,7 @@ def generate_tables(n_patients: int, seed: int = 7, as_of: date | None = None) -
             scores=scores,
             alerts=alerts,
             events=events,
+            schedules=schedules,
         )
     )
 

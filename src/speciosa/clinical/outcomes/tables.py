@@ -7,7 +7,7 @@ benchmark and the property tests generate them directly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import date
 from typing import Any
 
@@ -71,6 +71,22 @@ SCHEMAS: dict[str, pa.Schema] = {
     "events": pa.schema(
         [("patient_id", pa.int64()), ("kind", pa.string()), ("at", TS), ("status", pa.string())]
     ),
+    # per-patient "assessment due" schedules (measures.AssessmentSchedule). An interval
+    # schedule is one row (offset_days null); a fixed schedule is one row per offset.
+    # ends_at is the planned end or the time the schedule was stopped, whichever is first.
+    "schedules": pa.schema(
+        [
+            ("schedule_id", pa.int64()),
+            ("patient_id", pa.int64()),
+            ("instrument", pa.string()),
+            ("kind", pa.string()),
+            ("starts_at", TS),
+            ("ends_at", TS),
+            ("interval_hours", pa.int64()),
+            ("offset_days", pa.int64()),
+            ("grace_hours", pa.int64()),
+        ]
+    ),
 }
 
 
@@ -85,9 +101,12 @@ class OutcomeTables:
     scores: pa.Table
     alerts: pa.Table
     events: pa.Table
+    schedules: pa.Table
+    # set by ``prepare.prepare_tables`` (typed, sorted, per-row neighbours precomputed)
+    prepared: bool = field(default=False, compare=False)
 
     def items(self) -> list[tuple[str, pa.Table]]:
-        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+        return [(f.name, getattr(self, f.name)) for f in fields(self) if f.name in SCHEMAS]
 
     @property
     def n_rows(self) -> int:
@@ -124,7 +143,7 @@ def encode_categories(tables: OutcomeTables) -> OutcomeTables:
                 index = table.schema.get_field_index(column)
                 table = table.set_column(index, column, pc.dictionary_encode(table[column]))
         out[name] = table
-    return OutcomeTables(**out)
+    return OutcomeTables(**out, prepared=tables.prepared)
 
 
 def tables_from_rows(rows: dict[str, list[dict[str, Any]]]) -> OutcomeTables:
