@@ -62,6 +62,7 @@ def cohort_sql(d: OutcomeDefinitions, f: CohortFilter) -> str:
             groups.append(f"({clause})")
         patient_where.append("(" + " OR ".join(groups) + ")")
     reasons = _quoted(d.measures.retention.event_discharge_reasons)
+    sc, a = d.measures.symptom_change, d.measures.adhd_care
     return f"""
 WITH idx AS (
   SELECT e.*, row_number() OVER (
@@ -82,7 +83,12 @@ WITH idx AS (
 ), banded AS (
   SELECT *, CASE {bands} ELSE 'other' END AS age_band,
     date_diff('day', admitted_on, end_on) AS duration,
-    date_diff('day', admitted_on, $as_of) AS followup_days
+    date_diff('day', admitted_on, $as_of) AS followup_days,
+    -- the episode as a half-open time range [adm_ts, end_ts): "rel < duration + 1"
+    admitted_on::TIMESTAMP AS adm_ts, (end_on + 1)::TIMESTAMP AS end_ts,
+    admitted_on::TIMESTAMP - INTERVAL {sc.baseline_before_days} DAY AS base_from,
+    admitted_on::TIMESTAMP + INTERVAL {sc.baseline_after_days} DAY AS base_to,
+    admitted_on::TIMESTAMP - INTERVAL {a.screen_before_days} DAY AS screen_from
   FROM base
 )
 SELECT * FROM banded WHERE {" AND ".join(patient_where)}
@@ -90,14 +96,14 @@ SELECT * FROM banded WHERE {" AND ".join(patient_where)}
 
 
 def cohort_scores_sql() -> str:
-    """The cohort's scores (prepared extract: ``code``, ``pk``) with ``rel`` (days since
-    admission). Used as a view: each measure's ``code`` filter is pushed below the join,
-    which is cheaper than materialising millions of rows once."""
+    """The cohort's scores (prepared extract: ``code``, ``pk``, ``tie_first``, ``prev_at``,
+    ``next_at``) with the cohort's time bounds and ``rel`` (days since admission). Used as
+    a view: each measure's ``code`` filter is pushed below the join, its time filters are
+    plain timestamp compares, and ``rel`` is computed only for the rows that pass."""
     return f"""
-SELECT s.patient_id, s.code, s.pk, s.total, s.is_positive, s.tie_first, c.duration,
-  c.followup_days, {_rel("s.at", "c.admitted_on")} AS rel,
-  {_rel("s.prev_at", "c.admitted_on")} AS prev_rel,
-  {_rel("s.next_at", "c.admitted_on")} AS next_rel
+SELECT s.patient_id, s.code, s.pk, s.total, s.is_positive, s.tie_first, s.at AS taken_at, s.prev_at,
+  s.next_at, c.duration, c.followup_days, c.adm_ts, c.end_ts, c.base_from, c.base_to,
+  c.screen_from, {_rel("s.at", "c.admitted_on")} AS rel
 FROM scores s JOIN cohort c ON c.patient_id = s.patient_id
 """  # noqa: S608
 
@@ -155,12 +161,12 @@ def withdrawal_sql(d: OutcomeDefinitions) -> str:
     code = instrument_codes(d)[w.instrument]
     return f"""
 WITH w AS (
-  SELECT patient_id, rel, total, tie_first, prev_rel FROM cs
-  WHERE code = {code} AND rel >= 0 AND rel < duration + 1
+  SELECT patient_id, rel, total, tie_first, prev_at < adm_ts AS prev_before FROM cs
+  WHERE code = {code} AND taken_at >= adm_ts AND taken_at < end_ts
 ), firsts AS (
   -- the first COWS in the episode: its previous time (if any) is before admission
   SELECT patient_id, total AS first_total, rel AS first_rel FROM w
-  WHERE tie_first AND (prev_rel IS NULL OR prev_rel < 0)
+  WHERE tie_first AND coalesce(prev_before, TRUE)
 ), managed AS (
   SELECT w.patient_id, min(w.rel) AS rel_below
   FROM w JOIN firsts f ON f.patient_id = w.patient_id
@@ -179,8 +185,9 @@ def symptom_change_sql(d: OutcomeDefinitions) -> str:
     """Baseline = the score in the baseline window whose previous time lies before the
     window; follow-up = the in-episode score whose next time lies after the episode
     (prepared extract, ``tie_first`` rows only): at most two rows per patient x
-    instrument reach the GROUP BY. The follow-up counts when it lies at least the gap
-    after the baseline (any eligible score would be at or before it)."""
+    instrument survive the row filter, then one join pairs them. The follow-up counts
+    when it lies at least the gap after the baseline (any eligible score would be at or
+    before it)."""
     sc = d.measures.symptom_change
     codes = instrument_codes(d)
     rci_rows = ", ".join(
@@ -189,24 +196,20 @@ def symptom_change_sql(d: OutcomeDefinitions) -> str:
         for i in sc.instruments
     )
     wanted = ", ".join(str(codes[i.id]) for i in sc.instruments)
-    in_base = f"rel >= -{sc.baseline_before_days} AND rel <= {sc.baseline_after_days}"
     return f"""
 WITH rci(code, instrument, rci) AS (VALUES {rci_rows}),
-marked AS (
+flagged AS (
   SELECT pk, code, total, rel,
-    {in_base} AND (prev_rel IS NULL OR prev_rel < -{sc.baseline_before_days}) AS is_base,
-    rel < duration + 1 AND (next_rel IS NULL OR next_rel >= duration + 1) AS is_last
+    taken_at >= base_from AND taken_at <= base_to AND coalesce(prev_at < base_from, TRUE)
+      AS is_base,
+    taken_at < end_ts AND coalesce(next_at >= end_ts, TRUE) AS is_last
   FROM cs WHERE code IN ({wanted}) AND tie_first
-), per AS (
-  SELECT pk, any_value(code) AS code,
-    max(total) FILTER (WHERE is_base) AS base_total, max(rel) FILTER (WHERE is_base) AS base_rel,
-    max(total) FILTER (WHERE is_last) AS last_total, max(rel) FILTER (WHERE is_last) AS last_rel
-  FROM marked WHERE is_base OR is_last
-  GROUP BY pk
+), marked AS MATERIALIZED (
+  SELECT * FROM flagged WHERE is_base OR is_last
 ), pairs AS (
-  SELECT code, base_total, last_total AS fu_total, last_total - base_total AS change
-  FROM per
-  WHERE base_rel IS NOT NULL AND last_rel >= base_rel + {sc.min_followup_gap_days}
+  SELECT b.code, b.total AS base_total, l.total AS fu_total, l.total - b.total AS change
+  FROM marked b JOIN marked l ON l.pk = b.pk
+  WHERE b.is_base AND l.is_last AND l.rel >= b.rel + {sc.min_followup_gap_days}
 )
 SELECT r.instrument, count(*) AS n_pairs, avg(base_total) AS mean_baseline,
   avg(fu_total) AS mean_followup, avg(change) AS mean_change, stddev_samp(change) AS sd_change,
@@ -274,8 +277,8 @@ def adhd_funnel_sql(d: OutcomeDefinitions) -> str:
     return f"""
 WITH scr AS (
   SELECT patient_id, bool_or(coalesce(is_positive, FALSE)) AS pos FROM cs
-  WHERE code = {instrument_codes(d)[a.instrument]} AND rel >= -{a.screen_before_days}
-    AND rel < duration + 1
+  WHERE code = {instrument_codes(d)[a.instrument]} AND taken_at >= screen_from
+    AND taken_at < end_ts
   GROUP BY patient_id
 ), assessed AS (
   SELECT patient_id FROM diagnoses WHERE {_prefix_match("icd10", a.assessment_icd10_prefixes)}
@@ -339,6 +342,15 @@ GROUP BY severity ORDER BY severity::VARCHAR
 """  # noqa: S608
 
 
+def _in_scope(due: str) -> str:
+    """A due date counts: in the index episode, not after the schedule's end, and its
+    grace period over by the end of the report date."""
+    return (
+        f"(end_us IS NULL OR {due} <= end_us) AND {due} >= adm_us AND {due} < episode_end_us"
+        f" AND {due} + grace_us <= report_end_us"
+    )
+
+
 def mbc_fidelity_sql() -> str:
     """Due dates of the cohort's per-patient schedules (``assessment_due`` semantics).
 
@@ -348,11 +360,14 @@ def mbc_fidelity_sql() -> str:
     the prepared extract): no window function and no recursion. A score taken before that
     due date resets the clock without the due date ever falling due (not counted); one
     within grace after it is on time; a later one is a missed due date. After the chain's
-    last score (``next_at`` beyond the report date) one more due date is pending.
+    last score (``next_at`` beyond the report date) one more due date is pending; a
+    schedule without any score is pending at its start. All of it is additive counts
+    from ONE pass over the chain (no union of due-date rows, no anti-join).
     Fixed schedules: each offset is a due date, on time when any score lies within +/-
     grace of it. A due date counts when it lies in the index episode, on or before the
     schedule's end, and its grace window has closed by the end of the report date.
-    Times are whole microseconds (exact integer arithmetic)."""
+    Times are whole microseconds (exact integer arithmetic). The pandas reference builds
+    the due-date rows explicitly; the tests check both agree."""
     return f"""
 WITH sch AS (
   SELECT s.schedule_id, s.pk, s.code, s.kind, s.offset_days,
@@ -363,52 +378,48 @@ WITH sch AS (
     epoch_us(c.report_end) AS report_end_us
   FROM schedules s JOIN cohort c ON c.patient_id = s.patient_id
   WHERE s.code > 0
-), report AS (SELECT epoch_us(max(report_end)) AS end_us FROM cohort),
-last_score AS (
-  -- each patient x instrument's last score before the end of the report date
-  SELECT t.pk, epoch_us(t.at) AS at_us FROM scores t, report r
-  WHERE t.tie_first AND epoch_us(t.at) < r.end_us
-    AND (t.next_at IS NULL OR epoch_us(t.next_at) >= r.end_us)
-), answered AS (
-  -- the due date each score of a rolling schedule's chain answers
-  SELECT i.*, epoch_us(t.at) AS answered_us,
-    CASE WHEN epoch_us(t.prev_at) >= i.start_us - i.grace_us
-         THEN epoch_us(t.prev_at) + i.interval_us ELSE i.start_us END AS due_us
+), chain AS (
+  -- every score a rolling schedule's clock sees; "first" = the chain's first score
+  SELECT i.code, i.start_us, i.interval_us, i.grace_us, i.end_us, i.adm_us,
+    i.episode_end_us, i.report_end_us, epoch_us(t.at) AS at_us,
+    coalesce(epoch_us(t.prev_at) < i.start_us - i.grace_us, TRUE) AS first,
+    CASE WHEN coalesce(epoch_us(t.prev_at) < i.start_us - i.grace_us, TRUE) THEN i.start_us
+         ELSE epoch_us(t.prev_at) + i.interval_us END AS due_us,
+    coalesce(epoch_us(t.next_at) >= i.report_end_us, TRUE) AS last
   FROM sch i JOIN scores t ON t.pk = i.pk
   WHERE i.kind = 'interval' AND t.tie_first AND epoch_us(t.at) >= i.start_us - i.grace_us
     AND epoch_us(t.at) < i.report_end_us
-), pending AS (
-  -- the due date after the chain's last score (or the start when there is none)
-  SELECT i.*, NULL::BIGINT AS answered_us,
-    CASE WHEN l.at_us >= i.start_us - i.grace_us THEN l.at_us + i.interval_us
-         ELSE i.start_us END AS due_us
-  FROM sch i LEFT JOIN last_score l ON l.pk = i.pk
-  WHERE i.kind = 'interval'
-), fixed AS (
-  SELECT p.*, CASE WHEN EXISTS (
+), chain_counts AS (
+  -- additive counts, one pass: the due date each score answers (never due when the
+  -- score came first), the pending one after the chain's last score, and minus the
+  -- start due date of schedules that have a chain (counted for every schedule below)
+  SELECT code,
+    count(*) FILTER (WHERE at_us >= due_us AND {_in_scope("due_us")}) AS n_due,
+    count(*) FILTER (WHERE at_us >= due_us AND at_us <= due_us + grace_us
+                     AND {_in_scope("due_us")}) AS n_on_time,
+    count(*) FILTER (WHERE last AND {_in_scope("at_us + interval_us")}) AS n_pending,
+    count(*) FILTER (WHERE first AND {_in_scope("start_us")}) AS n_started
+  FROM chain
+  WHERE at_us >= due_us OR first OR last  -- a score before its due date adds nothing
+  GROUP BY code
+), start_counts AS (
+  SELECT code, count(*) AS n_start FROM sch
+  WHERE kind = 'interval' AND {_in_scope("start_us")} GROUP BY code
+), fixed_counts AS (
+  SELECT code, count(*) AS n_due, count(*) FILTER (WHERE EXISTS (
       SELECT 1 FROM scores t WHERE t.pk = p.pk
         AND epoch_us(t.at) BETWEEN p.due_us - p.grace_us AND p.due_us + p.grace_us
-    ) THEN p.due_us END AS answered_us
+    )) AS n_on_time
   FROM (SELECT *, start_us + offset_days * {DAY_US_INT} AS due_us FROM sch
         WHERE kind = 'fixed') p
-), dues AS (
-  SELECT code, due_us, answered_us, grace_us, end_us, adm_us, episode_end_us, report_end_us
-  FROM answered
-  UNION ALL
-  SELECT code, due_us, answered_us, grace_us, end_us, adm_us, episode_end_us, report_end_us
-  FROM pending
-  UNION ALL
-  SELECT code, due_us, answered_us, grace_us, end_us, adm_us, episode_end_us, report_end_us
-  FROM fixed
-), per_code AS (
-  SELECT code, count(*) AS n_due,
-    count(*) FILTER (WHERE answered_us <= due_us + grace_us) AS n_on_time
-  FROM dues
-  WHERE (answered_us IS NULL OR answered_us >= due_us)
-    AND (end_us IS NULL OR due_us <= end_us)
-    AND due_us >= adm_us AND due_us < episode_end_us
-    AND due_us + grace_us <= report_end_us
+  WHERE {_in_scope("due_us")}
   GROUP BY code
+), per_code AS (
+  SELECT code, sum(n_due)::BIGINT AS n_due, sum(n_on_time)::BIGINT AS n_on_time FROM (
+    SELECT code, n_due + n_pending - n_started AS n_due, n_on_time FROM chain_counts
+    UNION ALL SELECT code, n_start, 0 FROM start_counts
+    UNION ALL SELECT code, n_due, n_on_time FROM fixed_counts
+  ) GROUP BY code HAVING sum(n_due) > 0
 ), names AS (
   SELECT code, min(instrument::VARCHAR) AS instrument FROM schedules GROUP BY code
 )
