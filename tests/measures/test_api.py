@@ -106,3 +106,31 @@ def test_schedule_and_due_list(api_client, patient, program):
 def test_due_list_of_another_program_is_404(client, outsider, program):
     client.force_login(outsider)
     assert client.get(f"/api/measures/due?program={program.code}").status_code == 404
+
+
+def _submit_statements(client, url, body) -> list[str]:
+    """SQL the submit runs, not counting the test transaction's savepoints."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        response = post(client, url, body)
+    assert response.status_code == 201, response.content
+    skip = ("SAVEPOINT", "RELEASE")
+    return [q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(skip)]
+
+
+def test_submit_query_budget_does_not_grow_with_history(api_client, patient, phq9_answers):
+    url = f"/api/measures/patients/{patient.uid}/responses"
+    body = {"instrument_id": "phq9", "answers": phq9_answers}
+    post(api_client, url, body)  # the first write creates the program's audit chain head
+    first = _submit_statements(api_client, url, body)
+    for _ in range(10):
+        post(api_client, url, body)
+    later = _submit_statements(api_client, url, body)
+    assert len(later) == len(first)
+    # session + user + membership + patient, 2 inserts (response, score),
+    # audit 3 (lock chain head, insert, advance), safety 4 (substances, medications,
+    # first/latest scores of the instruments its rules read, active alerts of those rules),
+    # open plans 1, session save 1
+    assert len(later) <= 15, "\n".join(later)

@@ -18,7 +18,7 @@ def _actor_label(actor) -> str:
     return getattr(actor, "username", None) or str(actor)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # a failed audit write fails the caller's write too
 def write_audit(
     *,
     actor,

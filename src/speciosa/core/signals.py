@@ -7,5 +7,7 @@ Receivers run in the same transaction, so alerts are never out of step with the 
 
 from django.dispatch import Signal
 
-# kwargs: patient, actor, reason (str)
+# kwargs: patient, actor, reason (str), and optionally changed: what the write changed,
+# named as in clinical.safety.incremental ({"scores:phq9"}, {"labs"}...). Without it
+# receivers assume anything may have changed.
 patient_facts_changed = Signal()

@@ -1,30 +1,48 @@
 """The ``scores`` fact provider: ScoreFact tuples (oldest first) for many patients at once."""
 
 from collections import defaultdict
+from collections.abc import Iterable
+
+from django.db.models import F, Q, Window
+from django.db.models.functions import RowNumber
 
 from speciosa.clinical.facts import ScoreFact
 from speciosa.measures.models import Score
 
 
-def score_facts(patient_ids: list[int]) -> dict[int, tuple[ScoreFact, ...]]:
-    """One query for any number of patients."""
-    rows = (
-        Score.objects.filter(patient_id__in=patient_ids)
-        .order_by("taken_at", "id")
-        .values_list(
-            "patient_id",
-            "instrument_id",
-            "taken_at",
-            "total",
-            "band",
-            "items",
-            "critical_items",
-            "is_positive",
-            "subscales",
-        )
+def score_facts(
+    patient_ids: list[int], *, instruments: Iterable[str] | None = None, ends_only: bool = False
+) -> dict[int, tuple[ScoreFact, ...]]:
+    """One query for any number of patients.
+
+    ``instruments`` limits the instruments; ``ends_only`` keeps just the first (baseline)
+    and the latest score of each patient and instrument (what the safety rules read), so
+    an incremental re-check does not read a patient's whole score history.
+    """
+    rows = Score.objects.filter(patient_id__in=patient_ids)
+    if instruments is not None:
+        rows = rows.filter(instrument_id__in=sorted(instruments))
+    if ends_only:
+        by = [F("patient_id"), F("instrument_id")]
+        rows = rows.annotate(
+            rank_first=Window(RowNumber(), partition_by=by, order_by=[F("taken_at"), F("id")]),
+            rank_last=Window(
+                RowNumber(), partition_by=by, order_by=[F("taken_at").desc(), F("id").desc()]
+            ),
+        ).filter(Q(rank_first=1) | Q(rank_last=1))
+    values = rows.order_by("taken_at", "id").values_list(
+        "patient_id",
+        "instrument_id",
+        "taken_at",
+        "total",
+        "band",
+        "items",
+        "critical_items",
+        "is_positive",
+        "subscales",
     )
     grouped: dict[int, list[ScoreFact]] = defaultdict(list)
-    for patient_id, instrument_id, at, total, band, items, critical, positive, subs in rows:
+    for patient_id, instrument_id, at, total, band, items, critical, positive, subs in values:
         grouped[patient_id].append(
             ScoreFact(
                 instrument_id=instrument_id,

@@ -131,7 +131,6 @@ def build_rows(
     return response, row, result
 
 
-@transaction.atomic
 def record_response(
     *,
     actor,
@@ -148,6 +147,7 @@ def record_response(
     used is the caller's job). Incomplete or malformed answers raise ``InvalidAnswer``
     naming the item, and nothing is stored.
     """
+    # check (no database writes) ...
     if source not in ResponseSource.values:
         raise InvalidInput("source", f"must be one of {', '.join(ResponseSource.values)}")
     _authorise(actor, patient, instrument_id, source)
@@ -166,6 +166,15 @@ def record_response(
         author=user if source == ResponseSource.CLINICIAN else None,
         created_by=user,
     )
+    # ... then do: rows, audit entry and safety re-check in one transaction
+    _store_response(actor, user, patient, response, row, result, source)
+    return row
+
+
+@transaction.atomic(savepoint=False)  # inside a caller's transaction: all or nothing
+def _store_response(
+    actor, user, patient: Patient, response, row: Score, result: ComputedScore, source: str
+) -> None:
     response.save()
     row.response = response
     row.save()
@@ -173,8 +182,10 @@ def record_response(
         actor=user,
         action=AuditAction.CREATE,
         obj=row,
+        program=patient.program,
+        patient=patient,
         detail={
-            "instrument": instrument_id,
+            "instrument": row.instrument_id,
             "total": result.total,
             "band": result.band,
             "critical": list(result.critical_items) or [f.rule_id for f in result.critical],
@@ -182,8 +193,13 @@ def record_response(
             **({"via": "self_report_link"} if user is None and _is_patient_link(actor) else {}),
         },
     )
-    patient_facts_changed.send(sender=Patient, patient=patient, actor=user, reason="score")
-    return row
+    patient_facts_changed.send(
+        sender=Patient,
+        patient=patient,
+        actor=user,
+        reason="score",
+        changed=frozenset({f"scores:{row.instrument_id}"}),
+    )
 
 
 # --- schedules ------------------------------------------------------------------------

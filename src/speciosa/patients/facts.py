@@ -24,6 +24,7 @@ from speciosa.clinical.facts import (
     Substance,
     SubstanceUseFact,
 )
+from speciosa.clinical.safety.incremental import FactNeeds
 from speciosa.patients.models import Diagnosis, LabResult, Medication, Patient, SubstanceUse
 
 # name -> fn(patient_ids) -> {patient_id: tuple of facts}; name is a PatientFacts field.
@@ -151,3 +152,48 @@ def build_facts_for_patients(
 
 def build_patient_facts(patient: Patient, as_of: datetime | None = None) -> PatientFacts:
     return build_facts_for_patients([patient], as_of)[patient.pk]
+
+
+def build_needed_facts(
+    patient: Patient, needs: FactNeeds, as_of: datetime | None = None
+) -> PatientFacts:
+    """Only the facts ``needs`` names (an incremental safety re-check), same conversions.
+
+    One query per needed record kind. Scores come from the ``scores`` providers called with
+    ``instruments=`` and ``ends_only=`` (first and latest row per instrument), so the cost
+    does not grow with the patient's score history when the rules read only those rows.
+    """
+    ids = [patient.pk]
+    loaded: dict[str, tuple] = {}
+    if "substances" in needs.fields:
+        rows = SubstanceUse.objects.filter(patient_id=patient.pk).order_by("id")
+        loaded["substances"] = tuple(_substance_fact(u) for u in rows)
+    if "medications" in needs.fields:
+        rows = Medication.objects.filter(patient_id=patient.pk).order_by("id")
+        loaded["medications"] = tuple(_medication_fact(m) for m in rows)
+    if "diagnoses" in needs.fields:
+        rows = Diagnosis.objects.filter(patient_id=patient.pk).order_by("id")
+        loaded["diagnoses"] = tuple(
+            DiagnosisFact(icd10=d.icd10_code, text=d.text, is_active=d.is_active) for d in rows
+        )
+    if "labs" in needs.fields:
+        rows = LabResult.objects.filter(patient_id=patient.pk).order_by("collected_at", "id")
+        loaded["labs"] = tuple(_lab_fact(lab) for lab in rows)
+    if "events" in needs.fields and "events" in _providers:
+        loaded["events"] = _provided("events", ids).get(patient.pk, ())
+    if needs.score_instruments:
+        scores: list = []
+        for provider in _providers.get("scores", ()):
+            found = provider(  # type: ignore[call-arg]
+                ids, instruments=needs.score_instruments, ends_only=needs.score_ends_only
+            )
+            scores.extend(found.get(patient.pk, ()))
+        loaded["scores"] = tuple(sorted(scores, key=lambda f: f.at))
+    return PatientFacts(
+        patient_key=str(patient.uid),
+        as_of=as_of or timezone.now(),
+        birth_date=patient.birth_date,
+        sex_at_birth=Sex(patient.sex_at_birth),
+        is_pregnant=patient.is_pregnant,
+        **loaded,
+    )

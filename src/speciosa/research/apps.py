@@ -17,9 +17,12 @@ class ResearchConfig(AppConfig):
         register_demo_step(40, "research", load_demo_study)
 
 
-def _on_facts_changed(sender, patient, actor=None, reason="", **kwargs) -> None:
-    # a new lab of an enrolled patient may meet a liver-injury stopping rule
+def _on_facts_changed(sender, patient, actor=None, reason="", changed=None, **kwargs) -> None:
+    # a new lab of an enrolled patient may meet a liver-injury stopping rule; stopping
+    # rules read only labs and serious adverse events (filing one re-runs them itself)
     if reason == "study_arm":
+        return
+    if changed is not None and "labs" not in changed:
         return
     from speciosa.research.services import reevaluate_after_facts_change
 

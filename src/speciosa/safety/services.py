@@ -19,8 +19,13 @@ from speciosa.audit.models import AuditAction
 from speciosa.audit.services import write_audit
 from speciosa.clinical.errors import Conflict, InvalidInput
 from speciosa.clinical.safety.engine import Finding, default_index, evaluate
+from speciosa.clinical.safety.incremental import plan_for
 from speciosa.core.locking import save_new_version
-from speciosa.patients.facts import build_facts_for_patients, build_patient_facts
+from speciosa.patients.facts import (
+    build_facts_for_patients,
+    build_needed_facts,
+    build_patient_facts,
+)
 from speciosa.patients.models import Patient
 from speciosa.safety.models import Alert, AlertStatus
 
@@ -74,14 +79,28 @@ def _diff(
     return to_create, to_resolve, len(holding) - len(to_create)
 
 
-@transaction.atomic
-def reevaluate_patient(*, patient: Patient, actor=None, reason: str = "") -> RecheckSummary:
-    """Bring the patient's alerts in line with the current facts (create / resolve)."""
-    findings = evaluate(build_patient_facts(patient))
-    active = {
-        a.rule_id: a
-        for a in Alert.objects.select_for_update().filter(patient=patient, resolved_at__isnull=True)
-    }
+@transaction.atomic(savepoint=False)  # errors propagate: the caller's write fails with it
+def reevaluate_patient(
+    *, patient: Patient, actor=None, reason: str = "", changed: Iterable[str] | None = None
+) -> RecheckSummary:
+    """Bring the patient's alerts in line with the current facts (create / resolve).
+
+    ``changed`` names what the caller's write changed (``{"scores:phq9"}``, see
+    ``clinical.safety.incremental``): only the rules reading it (and the clock-reading
+    rules) are re-evaluated, over just the facts they read, and only their alerts are
+    created or resolved. Same outcome as a full re-check (a property test proves it).
+    Without ``changed`` every rule is re-evaluated over all the facts.
+    """
+    active_rows = Alert.objects.select_for_update().filter(
+        patient=patient, resolved_at__isnull=True
+    )
+    if changed is None:
+        findings = evaluate(build_patient_facts(patient))
+    else:
+        plan = plan_for(changed)
+        findings = evaluate(build_needed_facts(patient, plan.needs), plan.index)
+        active_rows = active_rows.filter(rule_id__in=sorted(plan.rule_ids))
+    active = {a.rule_id: a for a in active_rows}
     to_create, to_resolve, unchanged = _diff(findings, active)
     summary = RecheckSummary(patients=1, unchanged=unchanged)
     for finding in to_create:
