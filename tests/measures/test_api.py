@@ -129,8 +129,10 @@ def test_submit_query_budget_does_not_grow_with_history(api_client, patient, phq
         post(api_client, url, body)
     later = _submit_statements(api_client, url, body)
     assert len(later) == len(first)
-    # session + user + membership + patient, 2 inserts (response, score),
+    # session + user + patient + membership, 2 inserts (response, score),
     # audit 3 (lock chain head, insert, advance), safety 4 (substances, medications,
     # first/latest scores of the instruments its rules read, active alerts of those rules),
-    # open plans 1, session save 1
+    # open plans 1, session save 1; no diagnoses, labs, events or study lookups
     assert len(later) <= 15, "\n".join(later)
+    tables = " ".join(later)
+    assert "patients_diagnosis" not in tables and "research_study" not in tables

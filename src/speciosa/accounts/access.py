@@ -7,6 +7,14 @@ Every patient read starts from ``Patient.objects.for_user(user)`` which calls
 from collections.abc import Iterable
 
 from speciosa.accounts.models import CLINICAL_ROLES, Membership, Program, Role, User
+from speciosa.core.compiled import CompiledQuery
+
+# asked on every request: the SQL is built once (core.compiled)
+_ACTIVE_MEMBERSHIPS = CompiledQuery(
+    lambda user_id: Membership.objects.filter(user_id=user_id, is_active=True).select_related(
+        "program"
+    )
+)
 
 
 def memberships_for(user: User) -> list[Membership]:
@@ -14,9 +22,7 @@ def memberships_for(user: User) -> list[Membership]:
         return []
     cached = getattr(user, "_speciosa_memberships", None)
     if cached is None:
-        cached = list(
-            Membership.objects.filter(user=user, is_active=True).select_related("program")
-        )
+        cached = _ACTIVE_MEMBERSHIPS.models(user.pk)
         user._speciosa_memberships = cached  # type: ignore[attr-defined]
     return cached
 

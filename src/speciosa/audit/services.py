@@ -3,10 +3,11 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
 from speciosa.audit.models import AuditAction, AuditChainHead, AuditEvent
+from speciosa.core.compiled import CompiledQuery, insert_new
 from speciosa.core.context import current_request_id
 
 GENESIS = "0" * 64
@@ -42,7 +43,7 @@ def write_audit(
         elif patient is None:
             patient = obj
     chain = program.code if program is not None else "system"
-    head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=chain)
+    head = _lock_chain_head(chain)
     event = AuditEvent(
         chain=chain,
         seq=head.seq + 1,
@@ -59,11 +60,47 @@ def write_audit(
         prev_hash=head.last_hash,
     )
     event.hash = event.compute_hash()
-    event.save()
+    insert_new(event)
     head.seq = event.seq
     head.last_hash = event.hash
-    head.save(update_fields=["seq", "last_hash"])
+    _advance_head(head)
     return event
+
+
+# every audited request runs these: SQL built once (core.compiled)
+_CHAIN_HEAD = CompiledQuery(
+    lambda chain: AuditChainHead.objects.select_for_update().filter(chain=chain), kinds=(str,)
+)
+
+
+def _lock_chain_head(chain: str) -> AuditChainHead:
+    """The chain's head row, locked until the transaction ends (created on first use)."""
+    found = _CHAIN_HEAD.models(chain)
+    if found:
+        return found[0]
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(chain=chain)
+    return head
+
+
+def _advance_head(head: AuditChainHead) -> None:
+    """``head.save(update_fields=["seq", "last_hash"])`` with the statement built once."""
+    meta, connection = AuditChainHead._meta, connections["default"]
+    quote = connection.ops.quote_name
+    sql = _HEAD_UPDATE.get(connection.vendor)
+    if sql is None:
+        sql = _HEAD_UPDATE[connection.vendor] = (
+            "UPDATE {} SET {} = %s, {} = %s WHERE {} = %s".format(  # noqa: S608 - quoted names
+                quote(meta.db_table),
+                quote(meta.get_field("seq").column),
+                quote(meta.get_field("last_hash").column),
+                quote(meta.pk.column),
+            )
+        )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [head.seq, head.last_hash, head.chain])
+
+
+_HEAD_UPDATE: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

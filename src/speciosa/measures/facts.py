@@ -7,6 +7,7 @@ from django.db.models import F, Q, Window
 from django.db.models.functions import RowNumber
 
 from speciosa.clinical.facts import ScoreFact
+from speciosa.core.compiled import CompiledQuery
 from speciosa.measures.models import Score
 
 
@@ -19,6 +20,22 @@ def score_facts(
     and the latest score of each patient and instrument (what the safety rules read), so
     an incremental re-check does not read a patient's whole score history.
     """
+    if len(patient_ids) == 1 and instruments is not None:
+        # the incremental safety re-check of one patient: SQL built once per instrument set
+        key = (frozenset(instruments), ends_only)
+        query = _ONE_PATIENT.get(key)
+        if query is None:
+            query = _ONE_PATIENT[key] = CompiledQuery(
+                lambda pk: _score_rows([pk], key[0], ends_only=key[1])
+            )
+        return _group(query.values(patient_ids[0]))
+    return _group(_score_rows(patient_ids, instruments, ends_only=ends_only))
+
+
+_ONE_PATIENT: dict[tuple[frozenset[str], bool], CompiledQuery] = {}
+
+
+def _score_rows(patient_ids: list[int], instruments: Iterable[str] | None, *, ends_only: bool):
     rows = Score.objects.filter(patient_id__in=patient_ids)
     if instruments is not None:
         rows = rows.filter(instrument_id__in=sorted(instruments))
@@ -30,7 +47,7 @@ def score_facts(
                 RowNumber(), partition_by=by, order_by=[F("taken_at").desc(), F("id").desc()]
             ),
         ).filter(Q(rank_first=1) | Q(rank_last=1))
-    values = rows.order_by("taken_at", "id").values_list(
+    return rows.order_by("taken_at", "id").values_list(
         "patient_id",
         "instrument_id",
         "taken_at",
@@ -41,6 +58,9 @@ def score_facts(
         "is_positive",
         "subscales",
     )
+
+
+def _group(values) -> dict[int, tuple[ScoreFact, ...]]:
     grouped: dict[int, list[ScoreFact]] = defaultdict(list)
     for patient_id, instrument_id, at, total, band, items, critical, positive, subs in values:
         grouped[patient_id].append(

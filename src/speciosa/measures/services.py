@@ -19,6 +19,7 @@ from speciosa.clinical.instruments import Instrument, get_instrument, score
 from speciosa.clinical.instruments import Score as ComputedScore
 from speciosa.clinical.instruments.responses import build_questionnaire_response
 from speciosa.clinical.instruments.schedules import load_presets
+from speciosa.core.compiled import insert_new
 from speciosa.core.signals import patient_facts_changed
 from speciosa.measures.models import (
     AssessmentSchedule,
@@ -175,9 +176,9 @@ def record_response(
 def _store_response(
     actor, user, patient: Patient, response, row: Score, result: ComputedScore, source: str
 ) -> None:
-    response.save()
+    insert_new(response)  # response.save(), the INSERT built once per process
     row.response = response
-    row.save()
+    insert_new(row)
     write_audit(
         actor=user,
         action=AuditAction.CREATE,

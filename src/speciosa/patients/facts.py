@@ -25,6 +25,7 @@ from speciosa.clinical.facts import (
     SubstanceUseFact,
 )
 from speciosa.clinical.safety.incremental import FactNeeds
+from speciosa.core.compiled import CompiledQuery
 from speciosa.patients.models import Diagnosis, LabResult, Medication, Patient, SubstanceUse
 
 # name -> fn(patient_ids) -> {patient_id: tuple of facts}; name is a PatientFacts field.
@@ -154,6 +155,15 @@ def build_patient_facts(patient: Patient, as_of: datetime | None = None) -> Pati
     return build_facts_for_patients([patient], as_of)[patient.pk]
 
 
+# one patient's records, in the same order as build_facts_for_patients (SQL built once)
+_SUBSTANCES = CompiledQuery(lambda pk: SubstanceUse.objects.filter(patient_id=pk).order_by("id"))
+_MEDICATIONS = CompiledQuery(lambda pk: Medication.objects.filter(patient_id=pk).order_by("id"))
+_DIAGNOSES = CompiledQuery(lambda pk: Diagnosis.objects.filter(patient_id=pk).order_by("id"))
+_LABS = CompiledQuery(
+    lambda pk: LabResult.objects.filter(patient_id=pk).order_by("collected_at", "id")
+)
+
+
 def build_needed_facts(
     patient: Patient, needs: FactNeeds, as_of: datetime | None = None
 ) -> PatientFacts:
@@ -166,19 +176,16 @@ def build_needed_facts(
     ids = [patient.pk]
     loaded: dict[str, tuple] = {}
     if "substances" in needs.fields:
-        rows = SubstanceUse.objects.filter(patient_id=patient.pk).order_by("id")
-        loaded["substances"] = tuple(_substance_fact(u) for u in rows)
+        loaded["substances"] = tuple(map(_substance_fact, _SUBSTANCES.models(patient.pk)))
     if "medications" in needs.fields:
-        rows = Medication.objects.filter(patient_id=patient.pk).order_by("id")
-        loaded["medications"] = tuple(_medication_fact(m) for m in rows)
+        loaded["medications"] = tuple(map(_medication_fact, _MEDICATIONS.models(patient.pk)))
     if "diagnoses" in needs.fields:
-        rows = Diagnosis.objects.filter(patient_id=patient.pk).order_by("id")
         loaded["diagnoses"] = tuple(
-            DiagnosisFact(icd10=d.icd10_code, text=d.text, is_active=d.is_active) for d in rows
+            DiagnosisFact(icd10=d.icd10_code, text=d.text, is_active=d.is_active)
+            for d in _DIAGNOSES.models(patient.pk)
         )
     if "labs" in needs.fields:
-        rows = LabResult.objects.filter(patient_id=patient.pk).order_by("collected_at", "id")
-        loaded["labs"] = tuple(_lab_fact(lab) for lab in rows)
+        loaded["labs"] = tuple(map(_lab_fact, _LABS.models(patient.pk)))
     if "events" in needs.fields and "events" in _providers:
         loaded["events"] = _provided("events", ids).get(patient.pk, ())
     if needs.score_instruments:

@@ -1,11 +1,15 @@
 """Scoped reads. Every read of patient data starts here."""
 
+from uuid import UUID
+
 from django.core.exceptions import ValidationError
 
+from speciosa.accounts.access import program_ids_for
 from speciosa.accounts.permissions import Action, can, require
 from speciosa.audit.models import AuditAction
 from speciosa.audit.services import write_audit
 from speciosa.clinical.errors import NotFound
+from speciosa.core.compiled import CompiledQuery
 from speciosa.patients.models import Patient
 
 
@@ -19,7 +23,11 @@ def get_patient_for_user(user, patient_uid, *, audit_read: bool = False) -> Pati
     With ``audit_read`` the chart read is written to the audit trail.
     """
     try:
-        patient = patients_for_user(user).select_related("program").filter(uid=patient_uid).first()
+        patient = _patient_in_users_programs(user, patient_uid)
+        if patient is None:  # not in the user's programs: maybe under a break-glass grant
+            patient = (
+                patients_for_user(user).select_related("program").filter(uid=patient_uid).first()
+            )
     except (ValidationError, ValueError):
         patient = None
     if patient is None:
@@ -41,6 +49,20 @@ def get_patient_for_user(user, patient_uid, *, audit_read: bool = False) -> Pati
     if audit_read:
         write_audit(actor=user, action=AuditAction.READ, obj=patient, object_type="chart")
     return patient
+
+
+_PATIENT_BY_UID = CompiledQuery(
+    lambda uid: Patient.objects.select_related("program").filter(uid=uid), kinds=(UUID,)
+)
+
+
+def _patient_in_users_programs(user, patient_uid) -> Patient | None:
+    """The patient if it belongs to one of ``user``'s programs (the common case, in one
+    compiled lookup); ``Patient.objects.for_user`` answers the same for these patients."""
+    found = _PATIENT_BY_UID.models(patient_uid)
+    if found and found[0].program_id in program_ids_for(user):
+        return found[0]
+    return None
 
 
 def _break_glass_grant(user, patient: Patient):

@@ -1,14 +1,19 @@
 """Keep stored objective statuses in step with the data they read."""
 
+from speciosa.core.compiled import CompiledQuery
 from speciosa.plans.models import PlanStatus, TreatmentPlan
+
+# asked on every clinical write: SQL built once (core.compiled)
+_OPEN_PLANS = CompiledQuery(
+    lambda patient_id: TreatmentPlan.objects.filter(
+        patient_id=patient_id, status__in=[PlanStatus.DRAFT, PlanStatus.ACTIVE]
+    ).select_related("patient")
+)
 
 
 def reevaluate_open_plans(sender, *, patient, **kwargs) -> None:
     """Runs inside the write's transaction (``patient_facts_changed``)."""
     from speciosa.plans.services import refresh_evaluation
 
-    open_plans = TreatmentPlan.objects.filter(
-        patient=patient, status__in=[PlanStatus.DRAFT, PlanStatus.ACTIVE]
-    ).select_related("patient")
-    for plan in open_plans:
+    for plan in _OPEN_PLANS.models(patient.pk):
         refresh_evaluation(plan)

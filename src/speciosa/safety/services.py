@@ -20,6 +20,7 @@ from speciosa.audit.services import write_audit
 from speciosa.clinical.errors import Conflict, InvalidInput
 from speciosa.clinical.safety.engine import Finding, default_index, evaluate
 from speciosa.clinical.safety.incremental import plan_for
+from speciosa.core.compiled import CompiledQuery
 from speciosa.core.locking import save_new_version
 from speciosa.patients.facts import (
     build_facts_for_patients,
@@ -79,6 +80,22 @@ def _diff(
     return to_create, to_resolve, len(holding) - len(to_create)
 
 
+_ACTIVE_ALERTS: dict[frozenset[str], CompiledQuery] = {}
+
+
+def _active_alerts_query(rule_ids: frozenset[str]) -> CompiledQuery:
+    """Locked active alerts of one patient under these rules (SQL built once per set)."""
+    query = _ACTIVE_ALERTS.get(rule_ids)
+    if query is None:
+        ids = sorted(rule_ids)
+        query = _ACTIVE_ALERTS[rule_ids] = CompiledQuery(
+            lambda pk: Alert.objects.select_for_update().filter(
+                patient_id=pk, resolved_at__isnull=True, rule_id__in=ids
+            )
+        )
+    return query
+
+
 @transaction.atomic(savepoint=False)  # errors propagate: the caller's write fails with it
 def reevaluate_patient(
     *, patient: Patient, actor=None, reason: str = "", changed: Iterable[str] | None = None
@@ -91,15 +108,15 @@ def reevaluate_patient(
     created or resolved. Same outcome as a full re-check (a property test proves it).
     Without ``changed`` every rule is re-evaluated over all the facts.
     """
-    active_rows = Alert.objects.select_for_update().filter(
-        patient=patient, resolved_at__isnull=True
-    )
     if changed is None:
         findings = evaluate(build_patient_facts(patient))
+        active_rows = list(
+            Alert.objects.select_for_update().filter(patient=patient, resolved_at__isnull=True)
+        )
     else:
         plan = plan_for(changed)
         findings = evaluate(build_needed_facts(patient, plan.needs), plan.index)
-        active_rows = active_rows.filter(rule_id__in=sorted(plan.rule_ids))
+        active_rows = _active_alerts_query(plan.rule_ids).models(patient.pk)
     active = {a.rule_id: a for a in active_rows}
     to_create, to_resolve, unchanged = _diff(findings, active)
     summary = RecheckSummary(patients=1, unchanged=unchanged)
