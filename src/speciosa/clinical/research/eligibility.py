@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Literal
+from functools import cache
+from typing import Annotated, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -42,7 +43,9 @@ class HasDiagnosis(_Condition):
     prefixes: tuple[str, ...]
 
     def check(self, facts: PatientFacts) -> bool | None:
-        return any(facts.has_diagnosis(p) for p in self.prefixes)
+        # facts.has_diagnosis(p) for any p: str.startswith takes the tuple of prefixes
+        prefixes = self.prefixes
+        return any(d.is_active and d.icd10.startswith(prefixes) for d in facts.diagnoses)
 
 
 class LatestScore(_Condition):
@@ -69,8 +72,13 @@ class TakesMedication(_Condition):
     names: tuple[str, ...]
 
     def check(self, facts: PatientFacts) -> bool | None:
-        wanted = {n.lower() for n in self.names}
+        wanted = _lowered(self.names)
         return any(m.is_current and m.name.lower() in wanted for m in facts.medications)
+
+
+@cache
+def _lowered(names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(n.lower() for n in names)
 
 
 class LabAboveUln(_Condition):
@@ -81,7 +89,7 @@ class LabAboveUln(_Condition):
     times_uln: float
 
     def check(self, facts: PatientFacts) -> bool | None:
-        ratios = [latest_lab_ratio(facts, a) for a in self.analytes]
+        ratios = latest_lab_ratios(facts, self.analytes)
         known = [r for r in ratios if r is not None]
         if any(r > self.times_uln for r in known):
             return True
@@ -186,35 +194,88 @@ def latest_lab(facts: PatientFacts, analyte: str) -> LabFact | None:
     return max(matching, key=lambda lab: lab.collected_at) if matching else None
 
 
+def latest_lab_ratios(facts: PatientFacts, analytes: tuple[str, ...]) -> list[float | None]:
+    """``[latest_lab_ratio(facts, a) for a in analytes]`` in one pass over the labs."""
+    latest: dict[str, LabFact] = {}
+    for lab in facts.labs:
+        if lab.analyte in analytes:
+            seen = latest.get(lab.analyte)
+            if seen is None or lab.collected_at > seen.collected_at:  # max(): first wins ties
+                latest[lab.analyte] = lab
+    return [lab.times_uln if (lab := latest.get(a)) is not None else None for a in analytes]
+
+
 def latest_lab_ratio(facts: PatientFacts, analyte: str) -> float | None:
     lab = latest_lab(facts, analyte)
     return lab.times_uln if lab is not None else None
 
 
+class _Outcomes(NamedTuple):
+    """A criterion's three possible results, built once (they depend on nothing else)."""
+
+    criterion: Criterion
+    wanted: bool  # an inclusion must hold; an exclusion must not
+    met: CriterionResult
+    not_met: CriterionResult
+    unknown: CriterionResult
+
+
+_outcomes: dict[int, _Outcomes] = {}
+
+
+def _outcomes_of(criterion: Criterion) -> _Outcomes:
+    found = _outcomes.get(id(criterion))
+    if found is not None and found.criterion is criterion:
+        return found
+    wanted = criterion.kind is CriterionKind.INCLUSION
+    prefix = "inclusion not met" if wanted else "exclusion applies"
+    cid, kind, text = criterion.id, criterion.kind, criterion.text
+    found = _Outcomes(
+        criterion,
+        wanted,
+        CriterionResult(cid, kind, Outcome.MET, ""),
+        CriterionResult(cid, kind, Outcome.NOT_MET, f"{prefix}: {text}"),
+        CriterionResult(cid, kind, Outcome.UNKNOWN, f"not recorded: {text}"),
+    )
+    if len(_outcomes) > 10_000:  # criteria parsed again and again: do not grow forever
+        _outcomes.clear()
+    _outcomes[id(criterion)] = found
+    return found
+
+
 def evaluate_criterion(criterion: Criterion, facts: PatientFacts) -> CriterionResult:
+    outcomes = _outcomes_of(criterion)
     holds = criterion.condition.check(facts)
     if holds is None:
-        return CriterionResult(
-            criterion.id, criterion.kind, Outcome.UNKNOWN, f"not recorded: {criterion.text}"
-        )
-    wanted = criterion.kind is CriterionKind.INCLUSION
-    if holds is wanted:
-        return CriterionResult(criterion.id, criterion.kind, Outcome.MET, "")
-    prefix = "inclusion not met" if wanted else "exclusion applies"
-    return CriterionResult(
-        criterion.id, criterion.kind, Outcome.NOT_MET, f"{prefix}: {criterion.text}"
-    )
+        return outcomes.unknown
+    return outcomes.met if holds is outcomes.wanted else outcomes.not_met
 
 
 def evaluate_eligibility(criteria: list[Criterion], facts: PatientFacts) -> EligibilityResult:
-    results = tuple(evaluate_criterion(c, facts) for c in criteria)
-    if any(r.outcome is Outcome.NOT_MET for r in results):
+    """Every criterion's result (none skipped: the screening log shows them all) and the
+    decision. ``evaluate_criterion`` per criterion, inlined."""
+    results = []
+    failed = undecided = False
+    for criterion in criteria:
+        outcomes = _outcomes.get(id(criterion))
+        if outcomes is None or outcomes.criterion is not criterion:
+            outcomes = _outcomes_of(criterion)
+        holds = criterion.condition.check(facts)
+        if holds is None:
+            results.append(outcomes.unknown)
+            undecided = True
+        elif holds is outcomes.wanted:
+            results.append(outcomes.met)
+        else:
+            results.append(outcomes.not_met)
+            failed = True
+    if failed:
         decision = Decision.INELIGIBLE
-    elif any(r.outcome is Outcome.UNKNOWN for r in results):
+    elif undecided:
         decision = Decision.INCOMPLETE
     else:
         decision = Decision.ELIGIBLE
-    return EligibilityResult(decision, results)
+    return EligibilityResult(decision, tuple(results))
 
 
 def parse_criteria(raw: list[dict[str, object]]) -> list[Criterion]:
