@@ -22,6 +22,7 @@ from typing import Any, NamedTuple
 
 from speciosa.clinical.citations import Citation
 from speciosa.clinical.facts import PatientFacts
+from speciosa.clinical.safety.compiler import CompiledRule, compile_rule
 from speciosa.clinical.safety.conditions import Trigger, slot_for
 from speciosa.clinical.safety.rules import Rule, Severity, load_rules
 from speciosa.clinical.safety.variables import VARIABLES, Params, Value, Variable, snapshot
@@ -102,6 +103,7 @@ class RuleIndex:
     """
 
     def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
         counts: dict[str, int] = defaultdict(int)
         for rule in rules:
             for clause in rule.required:
@@ -109,15 +111,41 @@ class RuleIndex:
                     counts[key] += 1
         self.by_key: dict[str, list[Rule]] = defaultdict(list)
         self.always: list[Rule] = []
+        self.multiply_filed = False  # some rule is filed under more than one key
         for rule in rules:
             if rule.required:
                 # the clause whose keys are least shared keeps candidate lists short
                 clause = min(rule.required, key=lambda c: (sum(counts[k] for k in c), sorted(c)))
+                self.multiply_filed |= len(clause) > 1
                 for key in sorted(clause):
                     self.by_key[key].append(rule)
             else:
                 self.always.append(rule)
         self.keys = frozenset(self.by_key)
+        # the same, compiled, with each rule's other clauses (the filed one holds)
+        compiled = {rule.id: compile_rule(rule) for rule in rules}
+        self.always_compiled = tuple(compiled[rule.id] for rule in self.always)
+        self.filed: dict[str, list[tuple[CompiledRule, tuple[frozenset[str], ...]]]] = {}
+        for key, filed in self.by_key.items():
+            self.filed[key] = [
+                (compiled[rule.id], tuple(c for c in rule.required if key not in c))
+                for rule in filed
+            ]
+
+    def compiled_candidates(self, keys: frozenset[str]) -> list[CompiledRule]:
+        """``candidates(keys)``, compiled (in any order: findings are sorted later)."""
+        found = list(self.always_compiled)
+        for key in keys & self.keys:
+            for compiled, rest in self.filed[key]:
+                # the clause it is filed under holds (key); the others must hold too
+                for clause in rest:
+                    if clause.isdisjoint(keys):
+                        break
+                else:
+                    found.append(compiled)
+        if self.multiply_filed and len(found) > 1:
+            return list(dict.fromkeys(found))  # filed under two of the patient's keys
+        return found
 
     def candidates(self, keys: frozenset[str]) -> list[Rule]:
         found = list(self.always)
@@ -136,6 +164,7 @@ class RuleIndex:
         return found
 
 
+_MEMO_LIMIT = 4096
 _default_index: RuleIndex | None = None
 
 
@@ -160,16 +189,16 @@ def _snapshot_slot(name: str) -> int:
 def evaluate(facts: PatientFacts, index: RuleIndex | None = None) -> list[Finding]:
     """All findings for one patient, most severe first."""
     index = index or default_index()
-    keys, values = snapshot(facts)
-    reader = CachedReader(facts, {_snapshot_slot(name): v for name, v in values.items()})
-    findings = [
-        _finding(rule, rule.condition.explain(reader))
-        for rule in index.candidates(keys)
-        if rule.condition.holds(reader)
-    ]
-    if len(findings) > 1:
-        findings.sort(key=_finding_order)
-    return findings
+    keys, values = snapshot(facts)  # values: the per-patient cache, seeded
+    fired = [c for c in index.compiled_candidates(keys) if c.holds(values, facts)]
+    if len(fired) > 1:
+        fired.sort(key=_compiled_order)
+    new = tuple.__new__
+    return [new(Finding, (*c.head, tuple(c.explain(values, facts)), *c.tail)) for c in fired]
+
+
+def _compiled_order(compiled: CompiledRule) -> tuple[int, str]:
+    return compiled.order
 
 
 def _finding_order(finding: Finding) -> tuple[int, str]:

@@ -73,71 +73,123 @@ def _key(prefix: str, value: str) -> str:
         return key
 
 
+class _Keys(dict[str, str]):
+    """``value -> "prefix:value"``, each built once (a dict lookup per fact, no call)."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def __missing__(self, value: str) -> str:
+        key = self[value] = _key(self.prefix, str(value))
+        return key
+
+
+class _ValueAndKey(dict[Any, tuple[str, str]]):
+    """enum member -> (its value, ``"prefix:value"``): no ``.value`` property per fact."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def __missing__(self, member: Any) -> tuple[str, str]:
+        value = member.value
+        found = self[member] = (value, _key(self.prefix, value))
+        return found
+
+
+_SUBSTANCES = _ValueAndKey("substance")
+_LAB_METHODS = _ValueAndKey("lab_method")
+_KRATOM_FORMS = _ValueAndKey("kratom_form")
+_MED_CLASS_KEYS = _Keys("med_class")
+_ORDERED_CLASS_KEYS = _Keys("ordered_class")
+_DX_KEYS = _Keys("dx")
+_LAB_KEYS = _Keys("lab")
+_SCORE_KEYS = _Keys("score")
+_NONE: frozenset[str] = frozenset()
+# the variables snapshot() always computes (their values are never missing from it)
+SNAPSHOT_VARIABLES = frozenset(
+    {
+        "kratom_current",
+        "substances_current",
+        "medication_classes",
+        "ordered_medication_classes",
+        "diagnosis_codes",
+        "lab_methods",
+    }
+)
+_CURRENT_MEDICATION = frozenset({MedicationStatus.ACTIVE, MedicationStatus.ORDERED})
+
+
 def snapshot(facts: PatientFacts) -> tuple[frozenset[str], dict[str, Value]]:
     """One pass over the facts: the index keys, plus the values of the parameter-less
     set variables computed on the way (so the engine does not compute them twice).
 
-    Plain loops and ``set.add``: this runs once per patient on every re-check.
+    Plain loops, ``set.add`` and prebuilt key tables: this runs once per patient on every
+    re-check. (Enum members are ``str``: ``str(member)`` is its value.)
     """
     keys: set[str] = set()
     add = keys.add
-    kratom = facts.kratom_use()
-    if kratom is not None:
-        add("kratom")
-        if kratom.kratom_form is not None:
-            add(_key("kratom_form", kratom.kratom_form.value))
+    kratom = None  # facts.kratom_use(), found on the way: the first current kratom use
     current_substances: set[str] = set()
     if facts.substances:
         add("substances")
         for use in facts.substances:
             if use.is_current:
-                current_substances.add(use.substance.value)
-                add(_key("substance", use.substance.value))
+                if kratom is None and use.substance is Substance.KRATOM:
+                    kratom = use
+                value, key = _SUBSTANCES[use.substance]
+                current_substances.add(value)
+                add(key)
+    if kratom is not None:
+        add("kratom")
+        if kratom.kratom_form is not None:
+            add(_KRATOM_FORMS[kratom.kratom_form][1])
     current_classes: set[str] = set()
     ordered_classes: set[str] = set()
     if facts.medications:
-        book = load_drug_classes()
+        classes_of = load_drug_classes().classes_of
         for med in facts.medications:
-            if med.is_current:
+            if med.status in _CURRENT_MEDICATION:  # MedicationFact.is_current
                 add("medications")
-                classes = book.classes_of(med)
+                classes = classes_of(med)
                 current_classes |= classes
                 if med.status is MedicationStatus.ORDERED:
                     ordered_classes |= classes
         for cls in current_classes:
-            add(_key("med_class", cls))
+            add(_MED_CLASS_KEYS[cls])
         for cls in ordered_classes:
-            add(_key("ordered_class", cls))
+            add(_ORDERED_CLASS_KEYS[cls])
     codes: set[str] = set()
     for diagnosis in facts.diagnoses:
         if diagnosis.is_active:
             codes.add(diagnosis.icd10)
             add("diagnoses")
-            add(_key("dx", diagnosis.icd10[:3]))
+            add(_DX_KEYS[diagnosis.icd10[:3]])
     methods: set[str] = set()
     if facts.labs:
         add("labs")
         for lab in facts.labs:
-            add(_key("lab", lab.analyte))
-            method = lab.method.value
+            add(_LAB_KEYS[lab.analyte])
+            method, key = _LAB_METHODS[lab.method]
             if method not in methods:
                 methods.add(method)
-                add(_key("lab_method", method))
+                add(key)
     if facts.scores:
         add("scores")
         for score in facts.scores:
-            add(_key("score", score.instrument_id))
+            add(_SCORE_KEYS[score.instrument_id])
     if facts.events:
         add("events")
     if facts.is_pregnant:
         add("pregnancy")
     values: dict[str, Value] = {
         "kratom_current": kratom is not None,
-        "substances_current": frozenset(current_substances),
-        "medication_classes": frozenset(current_classes),
-        "ordered_medication_classes": frozenset(ordered_classes),
-        "diagnosis_codes": frozenset(codes),
-        "lab_methods": frozenset(methods),
+        "substances_current": frozenset(current_substances) if current_substances else _NONE,
+        "medication_classes": frozenset(current_classes) if current_classes else _NONE,
+        "ordered_medication_classes": frozenset(ordered_classes) if ordered_classes else _NONE,
+        "diagnosis_codes": frozenset(codes) if codes else _NONE,
+        "lab_methods": frozenset(methods) if methods else _NONE,
     }
     return frozenset(keys), values
 

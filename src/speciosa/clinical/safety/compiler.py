@@ -1,0 +1,238 @@
+"""Rule conditions compiled once into Python closures (no tree walk per patient).
+
+``compile_rule(rule)`` turns a rule's condition tree into two plain functions of
+``(values, facts)``:
+
+* ``holds`` - does the rule fire? Each leaf is a closure that reads its variable from
+  ``values`` (the per-patient cache, seeded by ``variables.snapshot``) or reads it once
+  and stores it there, then applies its operator with the operand bound in advance;
+* ``explain`` - the triggering facts, called only for rules that fired.
+
+The meaning is exactly ``Condition.holds`` / ``Condition.explain`` with a cached reader:
+the operators below mirror ``conditions.OPERATORS`` (an operator without a compiled form
+falls back to its ``test``), and the property test checks the engine against the plain
+every-rule loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from speciosa.clinical.facts import PatientFacts
+from speciosa.clinical.safety.conditions import (
+    AllOf,
+    AnyOf,
+    Condition,
+    Leaf,
+    Not,
+    Trigger,
+    _plain,
+)
+from speciosa.clinical.safety.rules import Rule
+from speciosa.clinical.safety.variables import SNAPSHOT_VARIABLES, Value, ValueType
+
+Values = dict[Any, Value]  # per-patient cache: variable name (no params) or slot -> value
+Holds = Callable[[Values, PatientFacts], bool]
+Explain = Callable[[Values, PatientFacts], list[Trigger]]
+Test = Callable[[Value], bool]
+
+_MISSING: Any = object()
+
+
+class CompiledRule:
+    """A rule with its compiled condition (hashed by identity: one per rule)."""
+
+    __slots__ = ("explain", "head", "holds", "order", "rule", "tail")
+
+    def __init__(self, rule: Rule, holds: Holds, explain: Explain) -> None:
+        self.rule = rule
+        self.holds = holds
+        self.explain = explain
+        self.order = (rule.severity.rank, rule.id)  # findings: most severe first, then id
+        # a Finding's fields before and after its triggers (engine.Finding)
+        self.head = (rule.id, rule.version, rule.severity, rule.title, rule.message, rule.action)
+        self.tail = (rule.citations, rule.evidence_cards)
+
+
+def compile_rule(rule: Rule) -> CompiledRule:
+    return CompiledRule(rule, _holds(rule.condition), _explain(rule.condition))
+
+
+def cache_key(leaf: Leaf) -> Any:
+    """Where a leaf's value lives in the per-patient cache: the variable name when it
+    has no parameters (as ``snapshot`` seeds it), else the leaf's (variable, params) slot."""
+    return leaf.variable.name if not leaf.params else leaf.slot
+
+
+def _bind(leaf: Leaf) -> Test:
+    """The leaf's operator with its operand bound: ``test(value)``."""
+    o = leaf.operand
+    kind, name = leaf.variable.type, leaf.operator.name
+    if name == "is_missing":
+        return lambda v: v is None
+    if kind is ValueType.NUMBER:
+        if name == "gt":
+            return lambda v: isinstance(v, float) and v > o
+        if name == "gte":
+            return lambda v: isinstance(v, float) and v >= o
+        if name == "lt":
+            return lambda v: isinstance(v, float) and v < o
+        if name == "lte":
+            return lambda v: isinstance(v, float) and v <= o
+        if name == "eq":
+            return lambda v: isinstance(v, float) and v == o
+    elif kind is ValueType.BOOLEAN:
+        if name == "is_true":
+            return lambda v: v is True
+        if name == "is_false":
+            return lambda v: v is False
+    elif kind is ValueType.TEXT:
+        if name == "in":
+            return lambda v: isinstance(v, str) and v in o
+        if name == "not_in":
+            return lambda v: isinstance(v, str) and v not in o
+    elif kind is ValueType.SET:
+        if name == "includes_any":
+            return lambda v: isinstance(v, frozenset) and not v.isdisjoint(o)
+        if name == "includes_all":
+            return lambda v: isinstance(v, frozenset) and o <= v
+        if name == "excludes_all":
+            return lambda v: v is None or (isinstance(v, frozenset) and v.isdisjoint(o))
+        if name == "is_empty":
+            return lambda v: not v
+        if name == "not_empty":
+            return lambda v: bool(v)
+    test = leaf.operator.test  # any other operator: as declared (any_startswith, ...)
+    return lambda v: test(v, o)
+
+
+def _reader(leaf: Leaf) -> Callable[[Values, PatientFacts], Value]:
+    key, read, params = cache_key(leaf), leaf.variable.read, leaf.params
+
+    def value(values: Values, facts: PatientFacts) -> Value:
+        found = values.get(key, _MISSING)
+        if found is _MISSING:
+            found = values[key] = read(facts, params)
+        return found
+
+    return value
+
+
+def _snapshot_leaf(leaf: Leaf) -> Holds | None:
+    """A leaf on a variable ``snapshot`` always seeds: read straight from the cache (its
+    value is there, and is a bool or a frozenset), the commonest tests inlined."""
+    name, op, o = leaf.variable.name, leaf.operator.name, leaf.operand
+    if leaf.params or name not in SNAPSHOT_VARIABLES:
+        return None
+    if op == "is_true":
+        return lambda values, facts: values[name] is True
+    if leaf.variable.type is ValueType.SET and op == "includes_any":
+        return lambda values, facts: not values[name].isdisjoint(o)  # type: ignore[union-attr]
+    if leaf.variable.type is ValueType.SET and op == "excludes_all":
+        return lambda values, facts: values[name].isdisjoint(o)  # type: ignore[union-attr]
+    test = _bind(leaf)
+    return lambda values, facts: test(values[name])
+
+
+def _holds(node: Condition) -> Holds:
+    if isinstance(node, Leaf):
+        direct = _snapshot_leaf(node)
+        if direct is not None:
+            return direct
+        key, read, params, test = cache_key(node), node.variable.read, node.params, _bind(node)
+
+        def leaf(values: Values, facts: PatientFacts) -> bool:
+            found = values.get(key, _MISSING)
+            if found is _MISSING:
+                found = values[key] = read(facts, params)
+            return test(found)
+
+        return leaf
+    if isinstance(node, Not):
+        child = _holds(node.child)
+        return lambda values, facts: not child(values, facts)
+    if isinstance(node, AllOf | AnyOf):
+        parts = tuple(_holds(c) for c in node.children)
+        if len(parts) == 1:
+            return parts[0]
+        if isinstance(node, AllOf):
+            if len(parts) == 2:
+                a, b = parts
+                return lambda values, facts: a(values, facts) and b(values, facts)
+            if len(parts) == 3:
+                a, b, c = parts
+                return lambda values, facts: (
+                    a(values, facts) and b(values, facts) and c(values, facts)
+                )
+
+            def all_of(values: Values, facts: PatientFacts) -> bool:
+                for part in parts:  # noqa: SIM110 - no generator per call
+                    if not part(values, facts):
+                        return False
+                return True
+
+            return all_of
+        if len(parts) == 2:
+            a, b = parts
+            return lambda values, facts: a(values, facts) or b(values, facts)
+
+        def any_of(values: Values, facts: PatientFacts) -> bool:
+            for part in parts:  # noqa: SIM110
+                if part(values, facts):
+                    return True
+            return False
+
+        return any_of
+    holds = node.holds  # an unknown node type: interpret it through a cached reader
+    return lambda values, facts: holds(_CacheReader(values, facts))
+
+
+def _explain(node: Condition) -> Explain:
+    if isinstance(node, Leaf):
+        value, test = _reader(node), _bind(node)
+        label, op, operand = node.label, node.operator.name, node.operand
+
+        def leaf(values: Values, facts: PatientFacts) -> list[Trigger]:
+            found = value(values, facts)
+            return [Trigger(label, op, operand, _plain(found))] if test(found) else []
+
+        return leaf
+    if isinstance(node, Not):
+        return lambda values, facts: []  # an absence is not a triggering fact
+    if isinstance(node, AllOf):
+        parts = tuple(_explain(c) for c in node.children)
+        if len(parts) == 1:
+            return parts[0]
+        if len(parts) == 2:
+            a, b = parts
+            return lambda values, facts: a(values, facts) + b(values, facts)
+        return lambda values, facts: [t for part in parts for t in part(values, facts)]
+    if isinstance(node, AnyOf):
+        options = tuple((_holds(c), _explain(c)) for c in node.children)
+
+        def first_that_holds(values: Values, facts: PatientFacts) -> list[Trigger]:
+            for holds, explain in options:
+                if holds(values, facts):
+                    return explain(values, facts)
+            return []
+
+        return first_that_holds
+    explain = node.explain
+    return lambda values, facts: explain(_CacheReader(values, facts))
+
+
+class _CacheReader:
+    """A ``FactReader`` over the compiled cache (for condition types without a compiler)."""
+
+    __slots__ = ("_facts", "_values")
+
+    def __init__(self, values: Values, facts: PatientFacts) -> None:
+        self._values, self._facts = values, facts
+
+    def read(self, variable: Any, params: Any, slot: int) -> Value:
+        key = variable.name if not params else slot
+        found = self._values.get(key, _MISSING)
+        if found is _MISSING:
+            found = self._values[key] = variable.read(self._facts, params)
+        return found
