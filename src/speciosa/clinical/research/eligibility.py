@@ -202,7 +202,7 @@ def latest_lab_ratios(facts: PatientFacts, analytes: tuple[str, ...]) -> list[fl
             seen = latest.get(lab.analyte)
             if seen is None or lab.collected_at > seen.collected_at:  # max(): first wins ties
                 latest[lab.analyte] = lab
-    return [lab.times_uln if (lab := latest.get(a)) is not None else None for a in analytes]
+    return [last.times_uln if (last := latest.get(a)) is not None else None for a in analytes]
 
 
 def latest_lab_ratio(facts: PatientFacts, analyte: str) -> float | None:

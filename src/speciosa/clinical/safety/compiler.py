@@ -111,7 +111,7 @@ def _reader(leaf: Leaf) -> Callable[[Values, PatientFacts], Value]:
     key, read, params = cache_key(leaf), leaf.variable.read, leaf.params
 
     def value(values: Values, facts: PatientFacts) -> Value:
-        found = values.get(key, _MISSING)
+        found: Value = values.get(key, _MISSING)
         if found is _MISSING:
             found = values[key] = read(facts, params)
         return found
@@ -232,7 +232,7 @@ class _CacheReader:
 
     def read(self, variable: Any, params: Any, slot: int) -> Value:
         key = variable.name if not params else slot
-        found = self._values.get(key, _MISSING)
+        found: Value = self._values.get(key, _MISSING)
         if found is _MISSING:
             found = self._values[key] = variable.read(self._facts, params)
         return found
