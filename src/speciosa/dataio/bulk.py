@@ -46,7 +46,7 @@ def _converter(field: models.Field, connection: Any) -> Callable[[Any], Any]:
         if isinstance(field, models.UUIDField):
             return lambda v: None if v is None else v.hex
         if isinstance(field, models.DateTimeField):
-            return lambda v: connection.ops.adapt_datetimefield_value(v)
+            return _sqlite_datetime(connection)
         if isinstance(field, models.DateField):
             return lambda v: None if v is None else str(v)
     return lambda v: field.get_db_prep_save(v, connection)
@@ -54,6 +54,23 @@ def _converter(field: models.Field, connection: Any) -> Callable[[Any], Any]:
 
 def _same(value: Any) -> Any:
     return value
+
+
+def _sqlite_datetime(connection: Any) -> Callable[[Any], Any]:
+    """``connection.ops.adapt_datetimefield_value`` for plain datetimes, without its
+    per-call settings and expression checks: aware -> naive in the connection's time
+    zone -> ``str``. Anything else goes the generic way."""
+    from datetime import datetime
+
+    tz = connection.timezone
+    generic = connection.ops.adapt_datetimefield_value
+
+    def convert(value: Any) -> Any:
+        if type(value) is datetime and value.tzinfo is not None:
+            return str(value.astimezone(tz).replace(tzinfo=None))
+        return generic(value)
+
+    return convert
 
 
 def insert_rows(

@@ -27,10 +27,17 @@ from speciosa.audit.models import AuditAction
 from speciosa.audit.services import write_audit, write_audit_many
 from speciosa.clinical.errors import InvalidInput
 from speciosa.core.signals import patient_facts_changed
-from speciosa.dataio.bulk import insert_rows
+from speciosa.dataio.bulk import insert_dicts, insert_rows
 from speciosa.dataio.models import ImportedRow, ImportRun, RunStatus
 from speciosa.dataio.sources import Source, SourceRow
-from speciosa.dataio.tables import IMPORT_ORDER, RESPONSES, TABLES, build_record, parse_value
+from speciosa.dataio.tables import (
+    IMPORT_ORDER,
+    RESPONSES,
+    TABLES,
+    BuildContext,
+    build_record,
+    parse_value,
+)
 from speciosa.patients.models import Patient
 
 DEFAULT_CHUNK = 1000
@@ -117,6 +124,7 @@ def import_source(
     rejects = _Rejects(rejects_path or default_rejects_path(source))
     result = ImportResult(str(run.uid), source.name, source.kind, rejects_path=str(rejects.path))
     pending: list[_Pending] = []
+    context = BuildContext()
     try:
         for row in source.rows():
             if row.key in done:
@@ -124,7 +132,7 @@ def import_source(
                 if progress:
                     progress(1)
                 continue
-            item = _prepare(row, rejects)
+            item = _prepare(row, rejects, context)
             if item is not None:
                 pending.append(item)
             if len(pending) >= chunk_size:
@@ -161,7 +169,7 @@ def import_source(
     return result
 
 
-def _prepare(row: SourceRow, rejects: _Rejects) -> _Pending | None:
+def _prepare(row: SourceRow, rejects: _Rejects, context: BuildContext) -> _Pending | None:
     if row.error:
         rejects.add(row, row.error, row.error_field)
         return None
@@ -169,7 +177,7 @@ def _prepare(row: SourceRow, rejects: _Rejects) -> _Pending | None:
         return _prepare_response(row, rejects)
     table = TABLES[row.table]
     try:
-        obj = build_record(table, row.values)
+        obj = build_record(table, row.values, context)
     except InvalidInput as exc:
         rejects.add(row, exc.reason, exc.field)
         return None
@@ -271,12 +279,14 @@ def _commit_chunk(run, actor, program, pending, rejects, result) -> None:
                 item.obj.created_by = author
             objs = [item.obj for item in items]
             insert_rows(model, objs)
-            if model is Patient:  # ids for the audit rows and for linked rows later
+            if model is Patient:  # ids for the audit rows (MRNs are unique per program)
                 ids = dict(
-                    Patient.objects.filter(uid__in=[o.uid for o in objs]).values_list("uid", "id")
+                    Patient.objects.filter(
+                        program=program, mrn__in=[o.mrn for o in objs]
+                    ).values_list("mrn", "id")
                 )
                 for obj in objs:
-                    obj.pk = ids[obj.uid]
+                    obj.pk = ids[obj.mrn]
             write_audit_many(
                 actor=actor,
                 action=AuditAction.CREATE,
@@ -290,14 +300,12 @@ def _commit_chunk(run, actor, program, pending, rejects, result) -> None:
             responses = _commit_responses(actor, program, by_table[RESPONSES], rejects)
             accepted.extend(responses)
             result.by_table[RESPONSES] = result.by_table.get(RESPONSES, 0) + len(responses)
-        insert_rows(
+        insert_dicts(  # no model instances: the keys are plain values
             ImportedRow,
-            [
-                ImportedRow(
-                    run=run, key=item.row.key, table=item.row.table, object_uid=item.obj.uid
-                )
-                for item in accepted
-            ],
+            (
+                {"run_id": run.pk, "key": i.row.key, "table": i.row.table, "object_uid": i.obj.uid}
+                for i in accepted
+            ),
         )
         # Alerts follow the data inside the same transaction (safety listens).
         if touched:
@@ -309,10 +317,19 @@ def _commit_chunk(run, actor, program, pending, rejects, result) -> None:
 
 
 def _drop_taken_uids(model, items: list[_Pending], rejects: _Rejects) -> list[_Pending]:
-    uids = [item.obj.uid for item in items]
+    """Reject rows whose source ``uid`` is taken (in the database or earlier in the
+    chunk). A uid the import generated (uuid4) is new by construction: not looked up."""
+    given = [item for item in items if str(item.row.values.get("uid") or "").strip()]
+    if not given:
+        return items
+    uids = [item.obj.uid for item in given]
     taken = set(model.objects.filter(uid__in=uids).values_list("uid", flat=True))
+    checked = {id(item) for item in given}
     kept, seen = [], set()
     for item in items:
+        if id(item) not in checked:
+            kept.append(item)
+            continue
         if item.obj.uid in taken or item.obj.uid in seen:
             rejects.add(item.row, f"a record with uid {item.obj.uid} already exists", "uid")
             continue
