@@ -39,3 +39,51 @@ def test_audit_rows_cannot_be_updated_through_the_orm(program, prescriber, patie
         event.save()
     with pytest.raises(TypeError):
         AuditEvent.objects.all().delete()
+
+
+def _chain_breaks(chain: str) -> list[ChainBreak]:
+    return [b for b in iter_chain_breaks(chain) if isinstance(b, ChainBreak)]
+
+
+@pytest.mark.django_db
+def test_head_moved_by_another_writer_is_read_under_lock(program, prescriber, patient):
+    from speciosa.audit.models import AuditAction
+    from speciosa.audit.services import write_audit_many
+
+    write_audit(actor=prescriber, action="read", obj=patient)
+    # a bulk writer (another process, say) moves the head: the next row must follow it
+    write_audit_many(actor=prescriber, action=AuditAction.CREATE, objs=[patient], program=program)
+    write_audit(actor=prescriber, action="read", obj=patient)
+    rows = list(AuditEvent.objects.filter(chain=program.code).order_by("seq"))
+    assert [r.seq for r in rows] == [1, 2, 3]
+    assert rows[2].prev_hash == rows[1].hash
+    assert _chain_breaks(program.code) == []
+
+
+@pytest.mark.django_db
+def test_rolled_back_write_leaves_no_gap(program, prescriber, patient):
+    from django.db import transaction
+
+    write_audit(actor=prescriber, action="read", obj=patient)
+    with pytest.raises(RuntimeError), transaction.atomic():
+        write_audit(actor=prescriber, action="read", obj=patient)
+        raise RuntimeError("the caller's write failed")
+    write_audit(actor=prescriber, action="read", obj=patient)
+    assert list(
+        AuditEvent.objects.filter(chain=program.code).order_by("seq").values_list("seq", flat=True)
+    ) == [1, 2]
+    assert _chain_breaks(program.code) == []
+
+
+@pytest.mark.django_db
+def test_steady_state_append_is_two_statements(program, prescriber, patient):
+    from django.test.utils import CaptureQueriesContext
+
+    write_audit(actor=prescriber, action="read", obj=patient)
+    with CaptureQueriesContext(connection) as ctx:
+        write_audit(actor=prescriber, action="read", obj=patient)
+    sql = [
+        q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    assert [s.split()[0] for s in sql] == ["UPDATE", "INSERT"]
+    assert _chain_breaks(program.code) == []

@@ -43,10 +43,8 @@ def write_audit(
         elif patient is None:
             patient = obj
     chain = program.code if program is not None else "system"
-    head = _lock_chain_head(chain)
     event = AuditEvent(
         chain=chain,
-        seq=head.seq + 1,
         at=timezone.now(),
         actor=actor if getattr(actor, "pk", None) else None,
         actor_label=_actor_label(actor),
@@ -57,15 +55,43 @@ def write_audit(
         object_id=object_id,
         request_id=current_request_id(),
         detail=detail or {},
-        prev_hash=head.last_hash,
     )
-    event.hash = event.compute_hash()
-    insert_new(event)
-    head.seq = event.seq
-    head.last_hash = event.hash
-    _advance_head(head)
+    _append(event)
     return event
 
+
+def _link(event: AuditEvent, seq: int, prev_hash: str) -> None:
+    event.seq, event.prev_hash = seq, prev_hash
+    event.hash = event.compute_hash()
+
+
+def _append(event: AuditEvent) -> None:
+    """Link ``event`` after the chain's head and store it; the head moves in step.
+
+    Usually two statements: the head this process last wrote is assumed, and the head row
+    advances only if it still is that head (``UPDATE ... WHERE seq = .. AND last_hash =
+    ..``, which also locks it until the transaction ends). If another process or a
+    rolled-back transaction moved it, the head is read under a lock and the event is
+    re-linked (three statements, as before).
+    """
+    alias = "default"
+    known = _last_head.get((alias, event.chain))
+    if known is not None:
+        _link(event, known[0] + 1, known[1])
+        if _advance_head(event, expected=known):
+            insert_new(event)
+            _last_head[(alias, event.chain)] = (event.seq, event.hash)
+            return
+    head = _lock_chain_head(event.chain)
+    _link(event, head.seq + 1, head.last_hash)
+    if not _advance_head(event, expected=(head.seq, head.last_hash)):
+        raise RuntimeError(f"audit chain head {event.chain!r} moved while locked")
+    insert_new(event)
+    _last_head[(alias, event.chain)] = (event.seq, event.hash)
+
+
+# (alias, chain) -> (seq, hash) this process last appended; a hint, checked on use
+_last_head: dict[tuple[str, str], tuple[int, str]] = {}
 
 # every audited request runs these: SQL built once (core.compiled)
 _CHAIN_HEAD = CompiledQuery(
@@ -82,22 +108,22 @@ def _lock_chain_head(chain: str) -> AuditChainHead:
     return head
 
 
-def _advance_head(head: AuditChainHead) -> None:
-    """``head.save(update_fields=["seq", "last_hash"])`` with the statement built once."""
+def _advance_head(event: AuditEvent, *, expected: tuple[int, str]) -> bool:
+    """Move the chain's head to ``event`` if the head is still ``expected`` (seq, hash)."""
     meta, connection = AuditChainHead._meta, connections["default"]
     quote = connection.ops.quote_name
     sql = _HEAD_UPDATE.get(connection.vendor)
     if sql is None:
+        table, chain = quote(meta.db_table), quote(meta.pk.column)
+        seq = quote(meta.get_field("seq").column)
+        last_hash = quote(meta.get_field("last_hash").column)
         sql = _HEAD_UPDATE[connection.vendor] = (
-            "UPDATE {} SET {} = %s, {} = %s WHERE {} = %s".format(  # noqa: S608 - quoted names
-                quote(meta.db_table),
-                quote(meta.get_field("seq").column),
-                quote(meta.get_field("last_hash").column),
-                quote(meta.pk.column),
-            )
+            f"UPDATE {table} SET {seq} = %s, {last_hash} = %s"  # noqa: S608 - quoted names
+            f" WHERE {chain} = %s AND {seq} = %s AND {last_hash} = %s"
         )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [head.seq, head.last_hash, head.chain])
+        cursor.execute(sql, [event.seq, event.hash, event.chain, expected[0], expected[1]])
+        return cursor.rowcount == 1
 
 
 _HEAD_UPDATE: dict[str, str] = {}
