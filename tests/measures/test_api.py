@@ -130,8 +130,9 @@ def test_submit_query_budget_does_not_grow_with_history(api_client, patient, phq
     later = _submit_statements(api_client, url, body)
     assert len(later) == len(first)
     # session + user + patient + membership, 2 inserts (response, score),
-    # audit 2 (advance the chain head this process last wrote, insert), safety 4 (substances, medications,
-    # first/latest scores of the instruments its rules read, active alerts of those rules),
+    # audit 2 (advance the chain head this process last wrote, insert), safety 4 (substances,
+    # medications, first/latest scores of the instruments its rules read, active alerts of
+    # those rules),
     # open plans 1, session save 1; no diagnoses, labs, events or study lookups
     assert len(later) <= 14, "\n".join(later)
     tables = " ".join(later)
