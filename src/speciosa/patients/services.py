@@ -361,6 +361,9 @@ def record_lab_result(*, actor, patient: Patient, analyte: str, **fields) -> Lab
 _FK_FIELDS = ["program", "patient", "created_by", "primary_clinician", "prescriber"]
 
 
+_UNSEEN = object()
+
+
 class FieldCleanCache:
     """Memo of ``Field.clean`` results for bulk validation: ``clean`` of a non-relational
     field is a pure function of the value (to_python, choices, blank/null, validators),
@@ -382,23 +385,20 @@ class FieldCleanCache:
             raw = getattr(obj, f.attname)
             if f.blank and raw in f.empty_values:
                 continue
-            key = (label, f.attname, type(raw), raw)
             try:
-                cleaned = self._ok[key]
-            except KeyError:
+                key = (label, f.attname, type(raw), raw)
+                cleaned = self._ok.get(key, _UNSEEN)
+            except TypeError:  # an unhashable value: no memo
+                key, cleaned = None, _UNSEEN
+            if cleaned is _UNSEEN:
                 try:
                     cleaned = f.clean(raw, obj)
                 except ValidationError as exc:
                     raise InvalidInput(f.name, "; ".join(exc.messages)) from exc
-                if not f.is_relation:
+                if key is not None and not f.is_relation:
                     if len(self._ok) >= self.MAX:
                         self._ok.clear()
                     self._ok[key] = cleaned
-            except TypeError:  # an unhashable value: no memo
-                try:
-                    cleaned = f.clean(raw, obj)
-                except ValidationError as exc:
-                    raise InvalidInput(f.name, "; ".join(exc.messages)) from exc
             setattr(obj, f.attname, cleaned)
         try:
             obj.clean()
