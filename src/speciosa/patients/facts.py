@@ -24,7 +24,7 @@ from speciosa.clinical.facts import (
     Substance,
     SubstanceUseFact,
 )
-from speciosa.clinical.safety.incremental import FactNeeds
+from speciosa.clinical.safety.incremental import FIELD_INPUTS, FactNeeds
 from speciosa.core.compiled import CompiledQuery
 from speciosa.patients.models import Diagnosis, LabResult, Medication, Patient, SubstanceUse
 
@@ -115,25 +115,38 @@ def _group(rows: Iterable, convert) -> dict[int, list]:
 
 
 def build_facts_for_patients(
-    patients: list[Patient], as_of: datetime | None = None
+    patients: list[Patient], as_of: datetime | None = None, needs: FactNeeds | None = None
 ) -> dict[int, PatientFacts]:
-    """Facts for many patients in a fixed number of queries (one per record kind)."""
+    """Facts for many patients in a fixed number of queries (one per record kind).
+
+    ``needs`` (optional) limits the load to what a set of rules reads, as
+    ``build_needed_facts`` does for one patient: a whole-program safety re-check reads
+    the first and latest score per instrument, not ~50 rows of history per patient.
+    """
     as_of = as_of or timezone.now()
     ids = [p.pk for p in patients]
-    substances = _group(
-        SubstanceUse.objects.filter(patient_id__in=ids).order_by("id"), _substance_fact
-    )
-    medications = _group(
-        Medication.objects.filter(patient_id__in=ids).order_by("id"), _medication_fact
-    )
-    diagnoses = _group(
-        Diagnosis.objects.filter(patient_id__in=ids).order_by("id"),
+    wanted = needs.fields if needs is not None else FIELD_INPUTS
+
+    def load(field: str, model, order: tuple[str, ...], convert) -> dict[int, list]:
+        if field not in wanted:
+            return {}
+        return _group(model.objects.filter(patient_id__in=ids).order_by(*order), convert)
+
+    substances = load("substances", SubstanceUse, ("id",), _substance_fact)
+    medications = load("medications", Medication, ("id",), _medication_fact)
+    diagnoses = load(
+        "diagnoses",
+        Diagnosis,
+        ("id",),
         lambda d: DiagnosisFact(icd10=d.icd10_code, text=d.text, is_active=d.is_active),
     )
-    labs = _group(
-        LabResult.objects.filter(patient_id__in=ids).order_by("collected_at", "id"), _lab_fact
-    )
-    extra = {field: _provided(field, ids) for field in _providers}
+    labs = load("labs", LabResult, ("collected_at", "id"), _lab_fact)
+    if needs is None:
+        extra = {field: _provided(field, ids) for field in _providers}
+    else:
+        extra = {"events": _provided("events", ids)} if "events" in wanted else {}
+        if needs.score_instruments:
+            extra["scores"] = _needed_scores(ids, needs)
     result = {}
     for p in patients:
         result[p.pk] = PatientFacts(
@@ -149,6 +162,18 @@ def build_facts_for_patients(
             **{field: tuple(values.get(p.pk, ())) for field, values in extra.items()},
         )
     return result
+
+
+def _needed_scores(ids: list[int], needs: FactNeeds) -> dict[int, tuple]:
+    """Scores of ``needs``' instruments from every ``scores`` provider, oldest first."""
+    merged: dict[int, list] = defaultdict(list)
+    for provider in _providers.get("scores", ()):
+        found = provider(  # type: ignore[call-arg]
+            ids, instruments=needs.score_instruments, ends_only=needs.score_ends_only
+        )
+        for patient_id, facts in found.items():
+            merged[patient_id].extend(facts)
+    return {pid: tuple(sorted(facts, key=lambda f: f.at)) for pid, facts in merged.items()}
 
 
 def build_patient_facts(patient: Patient, as_of: datetime | None = None) -> PatientFacts:
@@ -189,13 +214,7 @@ def build_needed_facts(
     if "events" in needs.fields and "events" in _providers:
         loaded["events"] = _provided("events", ids).get(patient.pk, ())
     if needs.score_instruments:
-        scores: list = []
-        for provider in _providers.get("scores", ()):
-            found = provider(  # type: ignore[call-arg]
-                ids, instruments=needs.score_instruments, ends_only=needs.score_ends_only
-            )
-            scores.extend(found.get(patient.pk, ()))
-        loaded["scores"] = tuple(sorted(scores, key=lambda f: f.at))
+        loaded["scores"] = _needed_scores(ids, needs).get(patient.pk, ())
     return PatientFacts(
         patient_key=str(patient.uid),
         as_of=as_of or timezone.now(),

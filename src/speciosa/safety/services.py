@@ -19,7 +19,7 @@ from speciosa.audit.models import AuditAction
 from speciosa.audit.services import write_audit
 from speciosa.clinical.errors import Conflict, InvalidInput
 from speciosa.clinical.safety.engine import Finding, default_index, evaluate
-from speciosa.clinical.safety.incremental import plan_for
+from speciosa.clinical.safety.incremental import CLOCK, FIELD_INPUTS, PATIENT, SCORES, plan_for
 from speciosa.core.compiled import CompiledQuery
 from speciosa.core.locking import save_new_version
 from speciosa.patients.facts import (
@@ -156,8 +156,13 @@ def reevaluate_patient(
     return summary
 
 
+# every kind of change at once: the plan holds every rule and what all of them read
+EVERYTHING = frozenset({*FIELD_INPUTS, SCORES, PATIENT, CLOCK})
+
+
 def _recheck_chunk(patients: list[Patient], actor, reason: str) -> RecheckSummary:
-    facts = build_facts_for_patients(patients)
+    # only what the rules read: first + latest score per instrument, not the history
+    facts = build_facts_for_patients(patients, needs=plan_for(EVERYTHING).needs)
     index = default_index()
     active: dict[int, dict[str, Alert]] = {p.pk: {} for p in patients}
     for alert in Alert.objects.filter(patient__in=patients, resolved_at__isnull=True):
