@@ -9,11 +9,11 @@ import pytest
 
 from speciosa.accounts.models import Role
 from speciosa.clinical.instruments import get_instrument
-from speciosa.clinical.instruments.responses import build_questionnaire_response
+from speciosa.clinical.instruments.responses import build_questionnaire_response, stored_answers
 from speciosa.clinical.instruments.scoring import score
 from speciosa.demo.generate import generate_demo_program
 from speciosa.demo.steps import DemoContext
-from speciosa.measures.demo import add_demo_scores, stored_answers
+from speciosa.measures.demo import add_demo_scores
 from speciosa.measures.models import AssessmentSchedule, QuestionnaireResponse, Score
 from tests.factories import make_patient, make_user
 

@@ -441,16 +441,3 @@ def add_demo_scores(ctx: DemoContext) -> None:
                 detail={"patients": len(patients), "scores": count, "seed": ctx.seed},
             )
         advance(len(patients))
-
-
-def stored_answers(resource: dict[str, Any]) -> dict[str, Any]:
-    """linkId -> answer of a stored response (for checks: code, integer or text)."""
-    out: dict[str, Any] = {}
-    for item in resource.get("item", []):
-        answer = item["answer"][0]
-        out[item["linkId"]] = (
-            answer["valueCoding"]["code"]
-            if "valueCoding" in answer
-            else next(iter(answer.values()))
-        )
-    return out

@@ -4,8 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
-from speciosa.clinical.instruments import get_instrument
-from speciosa.clinical.instruments.responses import build_questionnaire_response
+from speciosa.clinical.instruments import get_instrument, load_catalog, score
+from speciosa.clinical.instruments.responses import (
+    build_questionnaire_response,
+    stored_answers,
+)
 from speciosa.clinical.instruments.schedules import (
     DueStatus,
     ScheduleSpec,
@@ -90,3 +93,33 @@ def test_questionnaire_response_keeps_integer_and_text_answers():
     QuestionnaireResponse.model_validate(resource)
     assert resource["item"][0]["answer"] == [{"valueInteger": 6}]
     assert resource["item"][1]["answer"] == [{"valueString": "kratom"}]
+
+
+def test_stored_answers_read_back_what_scores_the_same():
+    """The answers read from a stored response (what an export writes) score exactly as
+    the answers given: codes for choice and yes/no items, never the item score."""
+    for index in range(3):
+        for inst in load_catalog("").values():
+            if not inst.is_scorable:
+                continue
+            given: dict[str, object] = {}
+            for item in inst.items.values():
+                if not item.required or any(given.get(q) != c for q, c in item.enable_when):
+                    continue
+                if item.kind == "integer":
+                    assert item.min_value is not None
+                    given[item.link_id] = item.min_value + index
+                elif item.options:
+                    given[item.link_id] = item.options[index % len(item.options)].code
+            resource = build_questionnaire_response(inst, given, patient_ref="", authored=T0)
+            answers = stored_answers(resource, inst)
+            assert answers == given, inst.id
+            assert score(inst, answers, sex="male") == score(inst, given, sex="male"), inst.id
+
+
+def test_stored_answers_give_the_code_of_an_answer_given_as_item_score():
+    inst = get_instrument("phq9")
+    given = {f"phq9-{k}": 2 for k in range(1, 10)}
+    resource = build_questionnaire_response(inst, given, patient_ref="", authored=T0)
+    assert set(stored_answers(resource, inst).values()) == {"LA6570-1"}
+    assert score(inst, stored_answers(resource, inst)).total == 18
