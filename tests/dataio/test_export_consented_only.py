@@ -17,6 +17,7 @@ from speciosa.clinical.instruments import get_instrument
 from speciosa.clinical.privacy.part2 import DataCategory
 from speciosa.dataio.exporter import export_program
 from speciosa.dataio.tables import TABLES
+from speciosa.measures.models import QuestionnaireResponse
 from speciosa.measures.services import record_response
 from speciosa.privacy import services as privacy
 from speciosa.privacy.models import Disclosure
@@ -109,6 +110,36 @@ def test_every_table_holds_only_consented_patients(director, program, cohort, tm
         )
         assert excluded.exists(), name  # the others do have rows in this table...
         assert not uids & {str(u) for u in excluded.values_list("uid", flat=True)}, name
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_responses_hold_only_consented_patients(director, program, cohort, tmp_path, fmt):
+    included, left_out = cohort
+    result = _export(director, program, tmp_path, fmt=fmt)
+    path = tmp_path / f"responses.{fmt}"
+    if fmt == "csv":
+        with path.open(newline="") as fh:
+            mrns = [r["mrn"] for r in csv.DictReader(fh)]
+    else:
+        import pyarrow.parquet as pq
+
+        mrns = pq.read_table(path).column("mrn").to_pylist()
+    assert QuestionnaireResponse.objects.filter(patient__in=left_out).count() == 2
+    assert mrns == [included.mrn]  # its PHQ-9, none of the others'
+    assert result.files[path.name] == 1
+
+
+def test_responses_need_a_consent_to_disclose_scores(director, prescriber, program, tmp_path):
+    p0, p1, _ = _seed(program)
+    for p in (p0, p1):
+        _phq9(prescriber, p)
+    _consent(director, p0)
+    _consent(director, p1, categories=[c for c in ALL if c != "scores"])
+    result = _export(director, program, tmp_path, tables=["patients", "responses"])
+    assert (result.patients_included, result.patients_left_out) == (1, 2)
+    assert p1.mrn not in (tmp_path / "responses.csv").read_text()
+    logged = Disclosure.objects.get(recipient=REGISTRY)
+    assert (logged.patient_id, sorted(logged.categories)) == (p0.pk, ["demographics", "scores"])
 
 
 def test_fhir_ndjson_holds_only_consented_patients(director, program, cohort, tmp_path):

@@ -3,7 +3,9 @@
 Streaming with constant memory: rows are read by keyset pagination on the primary key
 (``WHERE id > last ORDER BY id LIMIT n``, never OFFSET, so page 500 costs what page 1
 costs) and written as they arrive. Only the program's rows are read. The CSV columns
-are the import columns (docs/import.md), so ``export -> import`` round-trips.
+are the import columns (docs/import.md), so ``export -> import`` round-trips: the
+``TABLES`` plus ``responses`` (questionnaire answers, re-scored by ``record_response`` on
+import, so the scores come back too).
 
 Consent: an export is for use *inside* the program (backups, moves, the program's own
 analysis) and needs ``Action.EXPORT_RECORDS`` (program director). An export for a
@@ -26,19 +28,23 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import orjson
 from django.db import models
 
 from speciosa.accounts.permissions import Action, require
 from speciosa.audit.models import AuditAction
 from speciosa.audit.services import write_audit
-from speciosa.clinical.errors import ConsentRequired, InvalidInput
-from speciosa.dataio.tables import TABLES, Table
+from speciosa.clinical.errors import ConsentRequired, InvalidInput, NotFound
+from speciosa.dataio.tables import RESPONSE_COLUMNS, RESPONSES, TABLES, Table
 
 FORMATS = ("csv", "parquet", "ndjson")
 PAGE = 5000
 PARQUET_ROW_GROUP = 50_000
 # FHIR resource types holding the tables' data (fhir.mapping)
 FHIR_TYPES = ("Patient", "EpisodeOfCare", "Condition", "MedicationStatement", "Observation")
+# what a CSV/Parquet export writes, one file each, in import order (responses last: they
+# name patients by MRN)
+EXPORT_TABLES = (*TABLES, RESPONSES)
 
 
 @dataclass
@@ -84,6 +90,76 @@ def iter_table_rows(
         yield [row[1:] for row in rows]
 
 
+def response_queryset(program_id: int, patients: Any = None) -> models.QuerySet:
+    """The program's questionnaire responses; with ``patients`` only theirs."""
+    from speciosa.measures.models import QuestionnaireResponse
+
+    qs = QuestionnaireResponse.objects.filter(program_id=program_id)
+    return qs if patients is None else qs.filter(patient__in=patients)
+
+
+def iter_response_rows(
+    program_id: int, page: int = PAGE, patients: Any = None
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Pages of ``responses`` rows (RESPONSE_COLUMNS order), keyset-paginated by id.
+
+    ``answers`` is rebuilt from the stored FHIR QuestionnaireResponse (the answers as
+    given; the Score row holds item scores, which are not answers) as the JSON object
+    the import takes; ``taken_at`` is the authored time."""
+    from speciosa.clinical.instruments import Instrument, get_instrument
+    from speciosa.clinical.instruments.responses import stored_answers
+    from speciosa.measures.services import instrument_dir
+
+    program_dir = instrument_dir()
+    instruments: dict[str, Instrument | None] = {}
+
+    def instrument(instrument_id: str) -> Instrument | None:
+        if instrument_id not in instruments:
+            try:
+                instruments[instrument_id] = get_instrument(instrument_id, program_dir)
+            except NotFound:  # no longer supplied: answers read by their own shape
+                instruments[instrument_id] = None
+        return instruments[instrument_id]
+
+    qs = response_queryset(program_id, patients).order_by("pk")
+    paths = ("patient__mrn", "instrument_id", "resource", "authored_at", "source")
+    last = 0
+    while True:
+        rows = list(qs.filter(pk__gt=last).values_list("pk", *paths)[:page])
+        if not rows:
+            return
+        last = rows[-1][0]
+        yield [
+            (
+                mrn,
+                instrument_id,
+                orjson.dumps(stored_answers(resource, instrument(instrument_id))).decode(),
+                authored_at,
+                source,
+            )
+            for _, mrn, instrument_id, resource, authored_at, source in rows
+        ]
+
+
+def export_columns(name: str) -> tuple[str, ...]:
+    return RESPONSE_COLUMNS if name == RESPONSES else TABLES[name].columns
+
+
+def export_queryset(name: str, program_id: int, patients: Any = None) -> models.QuerySet:
+    if name == RESPONSES:
+        return response_queryset(program_id, patients)
+    return table_queryset(TABLES[name], program_id, patients)
+
+
+def iter_export_rows(
+    name: str, program_id: int, page: int = PAGE, patients: Any = None
+) -> Iterator[list[tuple[Any, ...]]]:
+    """Pages of the rows of one exported table (a TABLES name or ``responses``)."""
+    if name == RESPONSES:
+        return iter_response_rows(program_id, page, patients)
+    return iter_table_rows(TABLES[name], program_id, page, patients)
+
+
 def _text(value: Any) -> str:
     if value is None:
         return ""
@@ -99,7 +175,7 @@ def _text(value: Any) -> str:
 
 
 def write_csv(
-    table: Table,
+    name: str,
     program_id: int,
     path: Path,
     advance: Callable[[int], None],
@@ -108,8 +184,8 @@ def write_csv(
     count = 0
     with path.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
-        writer.writerow(table.columns)
-        for rows in iter_table_rows(table, program_id, patients=patients):
+        writer.writerow(export_columns(name))
+        for rows in iter_export_rows(name, program_id, patients=patients):
             writer.writerows([_text(v) for v in row] for row in rows)
             count += len(rows)
             advance(len(rows))
@@ -137,8 +213,18 @@ def _arrow_type(model: type[models.Model], column: str):  # noqa: ANN202 - pyarr
     return pa.string()
 
 
+def _arrow_schema(name: str) -> Any:  # a pyarrow Schema
+    import pyarrow as pa
+
+    if name == RESPONSES:  # answers: the import's JSON text
+        times = {"taken_at": pa.timestamp("us", tz="UTC")}
+        return pa.schema([(c, times.get(c, pa.string())) for c in RESPONSE_COLUMNS])
+    table = TABLES[name]
+    return pa.schema([(c, _arrow_type(table.model, c)) for c in table.columns])
+
+
 def write_parquet(
-    table: Table,
+    name: str,
     program_id: int,
     path: Path,
     advance: Callable[[int], None],
@@ -148,12 +234,12 @@ def write_parquet(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    schema = pa.schema([(c, _arrow_type(table.model, c)) for c in table.columns])
+    schema = _arrow_schema(name)
     count = 0
     buffer: list[tuple[Any, ...]] = []
 
     def flush(writer: Any) -> None:
-        columns = list(zip(*buffer, strict=True)) if buffer else [[] for _ in table.columns]
+        columns = list(zip(*buffer, strict=True)) if buffer else [[] for _ in schema]
         arrays = [
             pa.array([str(v) if isinstance(v, UUID) else v for v in col], type=schema.field(i).type)
             for i, col in enumerate(columns)
@@ -162,7 +248,7 @@ def write_parquet(
         buffer.clear()
 
     with pq.ParquetWriter(path, schema, compression="zstd") as writer:
-        for rows in iter_table_rows(table, program_id, patients=patients):
+        for rows in iter_export_rows(name, program_id, patients=patients):
             buffer.extend(rows)
             count += len(rows)
             advance(len(rows))
@@ -195,7 +281,8 @@ def write_ndjson(
 
 
 # 42 CFR Part 2 data categories each table discloses (a row names its patient, so every
-# export to a recipient also discloses demographics).
+# export to a recipient also discloses demographics). Responses are the scores' source
+# (re-scored on import): "scores", as for FHIR QuestionnaireResponse (privacy.hooks).
 TABLE_CATEGORIES = {
     "patients": "demographics",
     "episodes": "episodes",
@@ -203,6 +290,7 @@ TABLE_CATEGORIES = {
     "diagnoses": "diagnoses",
     "medications": "medications",
     "lab_results": "labs",
+    RESPONSES: "scores",
 }
 
 
@@ -307,10 +395,13 @@ def export_program(
         raise InvalidInput("format", f"{fmt!r} is not one of {', '.join(FORMATS)}")
     if consented_only and not recipient:
         raise InvalidInput("consented_only", "applies only to an export for a recipient")
-    names = tables or list(TABLES)
-    unknown = [n for n in names if n not in TABLES]
+    names = tables or list(EXPORT_TABLES)
+    unknown = [n for n in names if n not in EXPORT_TABLES]
     if unknown:
-        raise InvalidInput("tables", f"unknown table(s) {', '.join(unknown)}")
+        raise InvalidInput(
+            "tables",
+            f"unknown table(s) {', '.join(unknown)} (tables: {', '.join(EXPORT_TABLES)})",
+        )
     disclosed = (
         _disclose_export(actor, program, recipient, names, fmt, consented_only)
         if recipient
@@ -330,10 +421,9 @@ def export_program(
     else:
         writer = write_csv if fmt == "csv" else write_parquet
         for name in names:
-            table = TABLES[name]
-            total = table_queryset(table, program.pk, patients).count()
+            total = export_queryset(name, program.pk, patients).count()
             path = out_dir / f"{name}.{fmt}"
-            result.files[path.name] = writer(table, program.pk, path, start(name, total), patients)
+            result.files[path.name] = writer(name, program.pk, path, start(name, total), patients)
     detail: dict[str, Any] = {"format": fmt, "files": result.files}
     if recipient:
         detail.update(
