@@ -73,6 +73,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite backend with a cheaper %s -> ? conversion (speciosa/core/sqlite3)
+    DATABASES["default"]["ENGINE"] = "speciosa.core.sqlite3"
     # WAL + a busy timeout let the web server and the task worker share one file.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
