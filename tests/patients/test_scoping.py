@@ -37,3 +37,27 @@ def test_inactive_membership_loses_access(prescriber, patient):
     prescriber.memberships.update(is_active=False)
     prescriber.refresh_from_db()
     assert Patient.objects.for_user(prescriber).count() == 0
+
+
+def test_patient_and_roles_come_in_one_statement(prescriber, patient, django_assert_num_queries):
+    from speciosa.accounts.permissions import Action, require
+
+    with django_assert_num_queries(1):
+        found = get_patient_for_user(prescriber, patient.uid)
+        # the permission checks after the lookup answer from the roles read with it
+        require(prescriber, Action.RECORD_RESPONSE, found.program_id)
+    assert found == patient and found.program.code == patient.program.code
+
+
+def test_inactive_membership_loses_the_chart(django_user_model, prescriber, patient):
+    prescriber.memberships.update(is_active=False)
+    fresh = django_user_model.objects.get(pk=prescriber.pk)
+    with pytest.raises(NotFound):
+        get_patient_for_user(fresh, patient.uid)
+
+
+def test_a_clinical_role_beside_a_research_role_opens_the_chart(researcher, program, patient):
+    from speciosa.accounts.models import Membership, Role
+
+    Membership.objects.create(user=researcher, program=program, role=Role.NURSE)
+    assert get_patient_for_user(researcher, patient.uid) == patient

@@ -41,7 +41,24 @@ def programs_for(user: User) -> list[Program]:
 
 
 def roles_in(user: User, program_id: int) -> set[str]:
+    if getattr(user, "_speciosa_memberships", None) is None:
+        known = getattr(user, "_speciosa_program_roles", None)
+        if known is not None and program_id in known:
+            return set(known[program_id])
     return {m.role for m in memberships_for(user) if m.program_id == program_id}
+
+
+def remember_roles(user: User, program_id: int, roles: Iterable[str]) -> None:
+    """Record ``user``'s active roles in one program, read in the same statement as an
+    object of that program (``get_patient_for_user``). ``roles_in`` answers from it for
+    the rest of the request, as ``memberships_for`` would, without another query."""
+    if not user.is_authenticated or not user.is_active:
+        return
+    known = getattr(user, "_speciosa_program_roles", None)
+    if known is None:
+        known = {}
+        user._speciosa_program_roles = known  # type: ignore[attr-defined]
+    known[program_id] = frozenset(roles)
 
 
 def has_role(user: User, program_id: int, *roles: Role) -> bool:

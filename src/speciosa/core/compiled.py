@@ -8,20 +8,53 @@ new argument values: the same statement and the same row conversion (JSON, datet
 booleans) as evaluating the QuerySet, without rebuilding it.
 
 Arguments are integers (primary keys), UUIDs (public ids) or strings. Each placeholder must
-appear exactly once among the statement's parameters, which is checked when the query
-compiles. Model rows may follow ``select_related`` like ``ModelIterable`` does.
+appear among the statement's parameters (once, or once per subquery that uses it), which
+is checked when the query compiles. Model rows may follow ``select_related`` and carry
+annotations, as ``ModelIterable`` builds them.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from datetime import datetime
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import connections, models
 from django.db.models.query import get_related_populators
 from django.db.transaction import TransactionManagementError
+
+
+@contextmanager
+def shared_cursor(using: str = "default") -> Iterator[None]:
+    """Run the compiled statements of one write (``CompiledQuery``, ``insert_new``,
+    ``statement_cursor`` users) on one database cursor instead of opening one each.
+
+    Each statement still goes through Django's cursor (query logging, execute wrappers,
+    error translation); only the cursor's set-up and close are shared. Nested use keeps
+    the outer cursor. Statements run one after another, each fetching its rows before
+    the next runs.
+    """
+    connection = connections[using]
+    if getattr(connection, "_speciosa_cursor", None) is not None:
+        yield
+        return
+    with connection.cursor() as cursor:
+        connection._speciosa_cursor = cursor  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            connection._speciosa_cursor = None  # type: ignore[attr-defined]
+
+
+def statement_cursor(connection) -> Any:
+    """``connection.cursor()``, or the open ``shared_cursor`` (kept open on exit)."""
+    shared = getattr(connection, "_speciosa_cursor", None)
+    return nullcontext(shared) if shared is not None else connection.cursor()
+
 
 # placeholders nobody uses as a primary key or public id
 _INT_MARKS = tuple(-(2**52) - n for n in range(8))
@@ -39,6 +72,7 @@ def _db_value(value: Any, connection) -> Any:
 
 class _Compiled:
     __slots__ = (
+        "annotations",
         "compiler",
         "converters",
         "for_update",
@@ -51,7 +85,9 @@ class _Compiled:
         "sql",
     )
 
-    def __init__(self, compiler, sql: str, params: list[Any], positions: list[int]) -> None:
+    def __init__(
+        self, compiler, sql: str, params: list[Any], positions: list[tuple[int, ...]]
+    ) -> None:
         self.compiler = compiler
         self.sql = sql
         self.params = params
@@ -62,6 +98,7 @@ class _Compiled:
         self.init_list: list[str] = []
         self.model_slice = slice(0, 0)
         self.populators: list = []
+        self.annotations: list[tuple[str, int]] = []
         self.from_db: Callable[..., Any] | None = None
 
 
@@ -88,10 +125,10 @@ class CompiledQuery:
         positions = []
         for mark in self._marks:
             wanted = _db_value(mark, connection)
-            found = [i for i, p in enumerate(params) if p == wanted]
-            if len(found) != 1:
-                raise ValueError(f"placeholder appears {len(found)} times in {sql}")
-            positions.append(found[0])
+            found = tuple(i for i, p in enumerate(params) if p == wanted)
+            if not found:
+                raise ValueError(f"placeholder does not appear in {sql}")
+            positions.append(found)
         compiled = _Compiled(compiler, sql, params, positions)
         if queryset._iterable_class is models.query.ModelIterable:  # type: ignore[attr-defined]
             # as ModelIterable: the model's columns, then select_related models
@@ -105,6 +142,7 @@ class CompiledQuery:
                 klass_info, compiler.select, alias, fetch_mode
             )
             compiled.from_db = partial(queryset.model.from_db, fetch_mode=fetch_mode)
+            compiled.annotations = list(compiler.annotation_col_map.items())
         self._by_alias[alias] = compiled
         return compiled
 
@@ -120,15 +158,17 @@ class CompiledQuery:
                 "select_for_update cannot be used outside of a transaction."
             )
         params = list(compiled.params)
-        for position, kind, value in zip(compiled.positions, self._kinds, args, strict=True):
+        for positions, kind, value in zip(compiled.positions, self._kinds, args, strict=True):
             if kind is int:
                 value = int(value)
             elif kind is str:
                 value = str(value)
             elif not isinstance(value, uuid.UUID):
                 value = uuid.UUID(str(value))  # ValueError for a malformed id
-            params[position] = _db_value(value, connection)
-        with connection.cursor() as cursor:
+            value = _db_value(value, connection)
+            for position in positions:
+                params[position] = value
+        with statement_cursor(connection) as cursor:
             cursor.execute(compiled.sql, params)
             rows = cursor.fetchall()
         if compiled.converters:
@@ -140,7 +180,8 @@ class CompiledQuery:
         return [tuple(r) for r in self._run(args, using)[1]]
 
     def models(self, *args: Any, using: str = "default") -> list[Any]:
-        """The rows as model instances (for a model QuerySet), related models attached."""
+        """The rows as model instances (for a model QuerySet), related models attached and
+        annotations set as attributes."""
         compiled, rows = self._run(args, using)
         from_db = compiled.from_db
         if from_db is None:
@@ -150,6 +191,8 @@ class CompiledQuery:
             obj = from_db(using, compiled.init_list, tuple(row[compiled.model_slice]))
             for populator in compiled.populators:
                 populator.populate(row, obj)
+            for name, position in compiled.annotations:
+                setattr(obj, name, row[position])
             found.append(obj)
         return found
 
@@ -157,8 +200,40 @@ class CompiledQuery:
 # --- inserts --------------------------------------------------------------------------
 
 
+def _prepare_value(field: models.Field, connection) -> Callable[[Any], Any]:
+    """``field.get_db_prep_save(value, connection)``, with a shortcut for the value types
+    the write path stores most (each shortcut gives that method's result for its type;
+    any other value takes the method): primary keys of related rows, UUIDs and, on
+    SQLite, aware datetimes (naive text in the connection's time zone)."""
+
+    def generic(value: Any) -> Any:
+        return field.get_db_prep_save(value, connection)
+
+    if isinstance(field, models.ForeignKey) and isinstance(
+        field.target_field, models.AutoField | models.BigAutoField
+    ):
+        return lambda value: value if value is None or type(value) is int else generic(value)
+    if isinstance(field, models.UUIDField):
+        native = connection.features.has_native_uuid_field
+        return lambda value: (
+            (value if native else value.hex) if type(value) is uuid.UUID else generic(value)
+        )
+    if (
+        isinstance(field, models.DateTimeField)
+        and connection.vendor == "sqlite"
+        and settings.USE_TZ  # without it Django refuses aware datetimes: keep its error
+    ):
+        tz = connection.timezone
+        return lambda value: (
+            str(value.astimezone(tz).replace(tzinfo=None))
+            if type(value) is datetime and value.tzinfo is not None
+            else generic(value)
+        )
+    return generic
+
+
 class _Insert:
-    __slots__ = ("fields", "returning", "sql")
+    __slots__ = ("fields", "prepare", "returning", "sql")
 
     def __init__(self, model: type[models.Model], connection) -> None:
         meta = model._meta
@@ -171,6 +246,7 @@ class _Insert:
         columns = ", ".join(quote(f.column) for f in self.fields)
         marks = ", ".join(["%s"] * len(self.fields))
         self.returning = connection.features.can_return_columns_from_insert
+        self.prepare = [(f, _prepare_value(f, connection)) for f in self.fields]
         table = quote(meta.db_table)
         # identifiers are quoted model metadata; every value is a parameter
         self.sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})" + (  # noqa: S608
@@ -199,8 +275,8 @@ def insert_new(obj: models.Model, *, using: str = "default") -> None:
     if plan is None:
         plan = _INSERTS[(model, using)] = _Insert(model, connection)
     pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
-    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in plan.fields]
-    with connection.cursor() as cursor:
+    params = [prepare(f.pre_save(obj, True)) for f, prepare in plan.prepare]
+    with statement_cursor(connection) as cursor:
         cursor.execute(plan.sql, params)
         if plan.returning:
             pk = cursor.fetchone()[0]
@@ -212,3 +288,55 @@ def insert_new(obj: models.Model, *, using: str = "default") -> None:
     post_save.send(
         sender=model, instance=obj, created=True, update_fields=None, raw=False, using=using
     )
+
+
+# --- construction ---------------------------------------------------------------------
+
+
+class _Construct:
+    __slots__ = ("fields", "known")
+
+    def __init__(self, model: type[models.Model]) -> None:
+        # (name, attname, is_relation, default factory or None, constant default)
+        self.fields: list[tuple[str, str, bool, Callable[[], Any] | None, Any]] = []
+        for f in model._meta.concrete_fields:
+            factory = f.default if f.has_default() and callable(f.default) else None
+            constant = None if factory is not None else f.get_default()
+            self.fields.append((f.name, f.attname, f.is_relation, factory, constant))
+        self.known = frozenset(n for f in self.fields for n in (f[0], f[1]))
+
+
+_CONSTRUCT: dict[type[models.Model], _Construct] = {}
+
+
+def new_instance(model: type[models.Model], /, **values: Any) -> Any:
+    """``model(**values)`` for a new row, built the way ``Model.from_db`` builds one (each
+    field in order, positionally) instead of the keyword path's per-field lookups.
+
+    Same result: a field not given takes its default (factories such as ``uuid4`` and
+    ``now`` are called), and a related object given by field name (``patient=p``) is set
+    through its descriptor afterwards, so it is type-checked and cached as with the
+    keyword path. Concrete fields only (no properties); an unknown name is a TypeError.
+    """
+    plan = _CONSTRUCT.get(model)
+    if plan is None:
+        plan = _CONSTRUCT[model] = _Construct(model)
+    unknown = values.keys() - plan.known
+    if unknown:
+        raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {sorted(unknown)}")
+    args = []
+    related = []
+    for name, attname, is_relation, factory, constant in plan.fields:
+        if is_relation and name in values:
+            related.append((name, values[name]))
+            args.append(None)
+        elif attname in values:
+            args.append(values[attname])
+        elif factory is not None:
+            args.append(factory())
+        else:
+            args.append(constant)
+    obj = model(*args)
+    for name, value in related:
+        setattr(obj, name, value)
+    return obj

@@ -3,8 +3,10 @@
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
+from django.db.models import F
 
-from speciosa.accounts.access import program_ids_for
+from speciosa.accounts.access import remember_roles
+from speciosa.accounts.models import CLINICAL_ROLES
 from speciosa.accounts.permissions import Action, can, require
 from speciosa.audit.models import AuditAction
 from speciosa.audit.services import write_audit
@@ -51,18 +53,36 @@ def get_patient_for_user(user, patient_uid, *, audit_read: bool = False) -> Pati
     return patient
 
 
-_PATIENT_BY_UID = CompiledQuery(
-    lambda uid: Patient.objects.select_related("program").filter(uid=uid), kinds=(UUID,)
+# the patient, once per active role the user holds in the patient's program
+_PATIENT_WITH_ROLES = CompiledQuery(
+    lambda uid, user_id: (
+        Patient.objects.select_related("program")
+        .filter(
+            uid=uid, program__memberships__user_id=user_id, program__memberships__is_active=True
+        )
+        .annotate(viewer_role=F("program__memberships__role"))
+    ),
+    kinds=(UUID, int),
 )
 
 
 def _patient_in_users_programs(user, patient_uid) -> Patient | None:
-    """The patient if it belongs to one of ``user``'s programs (the common case, in one
-    compiled lookup); ``Patient.objects.for_user`` answers the same for these patients."""
-    found = _PATIENT_BY_UID.models(patient_uid)
-    if found and found[0].program_id in program_ids_for(user):
-        return found[0]
-    return None
+    """The patient if it belongs to one of ``user``'s programs (the common case).
+
+    One compiled statement reads the patient together with the user's active roles in
+    its program; the same rule as ``Patient.objects.for_user`` (a clinical role there)
+    decides, and the roles are kept for the permission checks that follow
+    (``accounts.access.remember_roles``), so they need no membership query.
+    """
+    if not user.is_authenticated or not user.is_active:
+        return None
+    found = _PATIENT_WITH_ROLES.models(patient_uid, user.pk)
+    if not found:
+        return None
+    patient = found[0]
+    roles = {p.viewer_role for p in found}
+    remember_roles(user, patient.program_id, roles)
+    return patient if roles & CLINICAL_ROLES else None
 
 
 def _break_glass_grant(user, patient: Patient):
