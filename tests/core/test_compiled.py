@@ -94,3 +94,130 @@ def test_uuid_argument_and_select_related(patient, django_assert_num_queries):
     assert by_uid.models(uuid4()) == []
     with pytest.raises(ValueError):
         by_uid.models("not-a-uuid")
+
+
+@pytest.mark.django_db
+def test_a_placeholder_in_several_subqueries_takes_the_same_argument(patient, other_patient):
+    from django.db.models import Exists, OuterRef
+
+    add_medication(patient, "atomoxetine")
+    add_medication(other_patient, "naltrexone")
+    with_meds = CompiledQuery(
+        lambda pk: (
+            SubstanceUse.objects.filter(patient_id=pk).annotate(
+                has_med=Exists(Medication.objects.filter(patient_id=pk, pk=OuterRef("pk")))
+            )
+            | SubstanceUse.objects.filter(patient_id=pk)
+        )
+    )
+    add_kratom_use(patient)
+    add_kratom_use(other_patient)
+    assert [s.patient_id for s in with_meds.models(patient.pk)] == [patient.pk]
+    assert [s.patient_id for s in with_meds.models(other_patient.pk)] == [other_patient.pk]
+
+
+@pytest.mark.django_db
+def test_annotations_are_set_as_the_queryset_sets_them(patient):
+    from django.db.models import F
+
+    from speciosa.patients.models import Patient
+
+    query = CompiledQuery(
+        lambda pk: Patient.objects.filter(pk=pk).annotate(program_code=F("program__code"))
+    )
+    [found] = query.models(patient.pk)
+    [plain] = Patient.objects.filter(pk=patient.pk).annotate(program_code=F("program__code"))
+    assert found.program_code == plain.program_code == patient.program.code
+
+
+@pytest.mark.django_db
+def test_new_instance_equals_keyword_construction(prescriber, patient):
+    from speciosa.core.compiled import new_instance
+    from speciosa.measures.models import QuestionnaireResponse
+
+    now = timezone.now()
+    values = dict(
+        program_id=patient.program_id,
+        patient=patient,
+        instrument_id="phq9",
+        authored_at=now,
+        author=prescriber,
+        source="clinician",
+        created_by=prescriber,
+    )
+    fast = new_instance(QuestionnaireResponse, **values)
+    plain = QuestionnaireResponse(**values)
+    generated = {"uid", "created_at", "updated_at"}  # default factories: new values
+    assert {k: v for k, v in _fields(fast).items() if k not in generated} == {
+        k: v for k, v in _fields(plain).items() if k not in generated
+    }
+    assert fast.uid != plain.uid and fast.created_at.tzinfo is not None
+    assert fast.patient is patient and fast.author is prescriber  # cached, no query
+    assert fast._state.adding is True and fast.pk is None
+    with pytest.raises(TypeError, match="unexpected"):
+        new_instance(QuestionnaireResponse, no_such_field=1)
+
+
+@pytest.mark.django_db
+def test_insert_values_are_prepared_like_save(prescriber, patient):
+    from datetime import UTC, datetime
+    from uuid import uuid4
+    from zoneinfo import ZoneInfo
+
+    from django.db import connection
+
+    from speciosa.core.compiled import _prepare_value
+    from speciosa.measures.models import QuestionnaireResponse
+
+    meta = QuestionnaireResponse._meta
+    samples = {
+        "authored_at": [
+            datetime(2026, 3, 29, 1, 30, tzinfo=ZoneInfo("Europe/Paris")),
+            datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
+            None,
+        ],
+        "uid": [uuid4(), str(uuid4()), None],
+        "patient": [patient.pk, str(patient.pk), None],
+    }
+    for name, values in samples.items():
+        field = meta.get_field(name)
+        prepare = _prepare_value(field, connection)
+        for value in values:
+            assert prepare(value) == field.get_db_prep_save(value, connection), (name, value)
+
+
+@pytest.mark.django_db
+def test_a_response_writes_the_same_statements_on_one_cursor(
+    prescriber, patient, django_assert_num_queries
+):
+    answers = {f"phq9-{n}": 1 for n in range(1, 10)}
+    record_response(actor=prescriber, patient=patient, instrument_id="phq9", answers=answers)
+    # 2 inserts, audit head + audit row, substances, medications, scores, alerts, plans
+    with django_assert_num_queries(9):
+        record_response(actor=prescriber, patient=patient, instrument_id="phq9", answers=answers)
+
+
+@pytest.mark.django_db
+def test_score_ends_of_several_instruments_with_equal_times(prescriber, patient):
+    now = timezone.now()
+    phq9 = {f"phq9-{n}": 1 for n in range(1, 10)}
+    gad7 = {f"gad7-{n}": 2 for n in range(1, 8)}
+    for days, answers, instrument in (
+        (5, phq9, "phq9"),
+        (3, phq9, "phq9"),
+        (3, phq9, "phq9"),  # same time as the one before: the later id is the latest
+        (3, gad7, "gad7"),  # a single row is both first and latest
+    ):
+        record_response(
+            actor=prescriber,
+            patient=patient,
+            instrument_id=instrument,
+            answers=answers,
+            taken_at=now - timedelta(days=days),
+        )
+    wanted = {"phq9", "gad7", "cows"}
+    compiled = score_facts([patient.pk], instruments=wanted, ends_only=True)[patient.pk]
+    by_orm = score_facts([patient.pk, 0], instruments=wanted, ends_only=True)[patient.pk]
+    assert compiled == by_orm
+    assert [f.instrument_id for f in compiled].count("phq9") == 2
+    assert [f.instrument_id for f in compiled].count("gad7") == 1

@@ -7,7 +7,7 @@ from django.db import connections, transaction
 from django.utils import timezone
 
 from speciosa.audit.models import AuditAction, AuditChainHead, AuditEvent
-from speciosa.core.compiled import CompiledQuery, insert_new
+from speciosa.core.compiled import CompiledQuery, insert_new, new_instance, statement_cursor
 from speciosa.core.context import current_request_id
 
 GENESIS = "0" * 64
@@ -43,7 +43,8 @@ def write_audit(
         elif patient is None:
             patient = obj
     chain = program.code if program is not None else "system"
-    event = AuditEvent(
+    event = new_instance(
+        AuditEvent,
         chain=chain,
         at=timezone.now(),
         actor=actor if getattr(actor, "pk", None) else None,
@@ -121,7 +122,7 @@ def _advance_head(event: AuditEvent, *, expected: tuple[int, str]) -> bool:
             f"UPDATE {table} SET {seq} = %s, {last_hash} = %s"  # noqa: S608 - quoted names
             f" WHERE {chain} = %s AND {seq} = %s AND {last_hash} = %s"
         )
-    with connection.cursor() as cursor:
+    with statement_cursor(connection) as cursor:
         cursor.execute(sql, [event.seq, event.hash, event.chain, expected[0], expected[1]])
         return cursor.rowcount == 1
 

@@ -1,6 +1,7 @@
 """API authentication: the browser session (with CSRF) or a bearer ApiToken."""
 
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from ninja.security import APIKeyCookie, HttpBearer
 
 from speciosa.accounts.models import ApiToken
@@ -17,8 +18,19 @@ class SessionAuth(APIKeyCookie):
     def authenticate(self, request, key):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.is_active:
-            return user
+            return _unwrapped(user)
         return None
+
+
+def _unwrapped(user):
+    """The user object behind ``request.user``'s lazy wrappers (Django's auth middleware
+    and django-otp's each add one): the same, already verified object, so the services
+    reading ``request.auth`` do not pay two proxy hops on every attribute access."""
+    while isinstance(user, LazyObject):
+        if user._wrapped is empty:
+            user._setup()
+        user = user._wrapped
+    return user
 
 
 class TokenAuth(HttpBearer):

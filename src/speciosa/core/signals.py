@@ -9,5 +9,6 @@ from django.dispatch import Signal
 
 # kwargs: patient, actor, reason (str), and optionally changed: what the write changed,
 # named as in clinical.safety.incremental ({"scores:phq9"}, {"labs"}...). Without it
-# receivers assume anything may have changed.
-patient_facts_changed = Signal()
+# receivers assume anything may have changed. Every sender is the Patient class, so the
+# receiver list is cached per sender (Django re-reads it when a receiver connects).
+patient_facts_changed = Signal(use_caching=True)

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable
 
-from django.db.models import F, Q, Window
+from django.db.models import F, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 
 from speciosa.clinical.facts import ScoreFact
@@ -26,7 +26,9 @@ def score_facts(
         query = _ONE_PATIENT.get(key)
         if query is None:
             query = _ONE_PATIENT[key] = CompiledQuery(
-                lambda pk: _score_rows([pk], key[0], ends_only=key[1])
+                (lambda pk: _score_end_rows(pk, key[0]))
+                if ends_only
+                else (lambda pk: _score_rows([pk], key[0], ends_only=False))
             )
         return _group(query.values(patient_ids[0]))
     return _group(_score_rows(patient_ids, instruments, ends_only=ends_only))
@@ -47,17 +49,34 @@ def _score_rows(patient_ids: list[int], instruments: Iterable[str] | None, *, en
                 RowNumber(), partition_by=by, order_by=[F("taken_at").desc(), F("id").desc()]
             ),
         ).filter(Q(rank_first=1) | Q(rank_last=1))
-    return rows.order_by("taken_at", "id").values_list(
-        "patient_id",
-        "instrument_id",
-        "taken_at",
-        "total",
-        "band",
-        "items",
-        "critical_items",
-        "is_positive",
-        "subscales",
-    )
+    return rows.order_by("taken_at", "id").values_list(*_SCORE_FACT_COLUMNS)
+
+
+_SCORE_FACT_COLUMNS = (
+    "patient_id",
+    "instrument_id",
+    "taken_at",
+    "total",
+    "band",
+    "items",
+    "critical_items",
+    "is_positive",
+    "subscales",
+)
+
+
+def _score_end_rows(patient_id: int, instruments: Iterable[str]):
+    """The rows ``_score_rows(..., ends_only=True)`` returns for one patient, found through
+    the (patient, instrument, taken_at) index: per instrument, the first and the latest row
+    by (taken_at, id), each a ``LIMIT 1`` lookup. The window version ranks the patient's
+    whole history, so its cost grew with every response stored."""
+    ends = Q(pk__in=[])
+    for instrument in sorted(instruments):
+        rows = Score.objects.filter(patient_id=patient_id, instrument_id=instrument)
+        first = rows.order_by("taken_at", "id").values("id")[:1]
+        latest = rows.order_by("-taken_at", "-id").values("id")[:1]
+        ends |= Q(id=Subquery(first)) | Q(id=Subquery(latest))
+    return Score.objects.filter(ends).order_by("taken_at", "id").values_list(*_SCORE_FACT_COLUMNS)
 
 
 def _group(values) -> dict[int, tuple[ScoreFact, ...]]:

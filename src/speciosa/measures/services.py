@@ -19,7 +19,7 @@ from speciosa.clinical.instruments import Instrument, get_instrument, score
 from speciosa.clinical.instruments import Score as ComputedScore
 from speciosa.clinical.instruments.responses import build_questionnaire_response
 from speciosa.clinical.instruments.schedules import load_presets
-from speciosa.core.compiled import insert_new
+from speciosa.core.compiled import insert_new, new_instance, shared_cursor
 from speciosa.core.signals import patient_facts_changed
 from speciosa.measures.models import (
     AssessmentSchedule,
@@ -32,6 +32,7 @@ from speciosa.patients.models import Patient
 
 # a response may be back-dated (paper forms) but not stamped in the future (clock skew ok)
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+_SOURCES = frozenset(ResponseSource.values)  # the enum's .values builds a list per call
 
 
 def instrument_dir() -> str:
@@ -94,7 +95,8 @@ def build_rows(
     """Validate and score, and build (unsaved) rows. Raises InvalidAnswer; saves nothing."""
     instrument = instrument_named(instrument_id)
     result = score(instrument, answers, sex=patient.sex_at_birth)
-    response = QuestionnaireResponse(
+    response = new_instance(
+        QuestionnaireResponse,
         program_id=patient.program_id,
         patient=patient,
         instrument_id=instrument_id,
@@ -112,7 +114,8 @@ def build_rows(
         author_ref=f"Practitioner/{author.uid}" if getattr(author, "uid", None) else None,
         response_id=str(response.uid),
     )
-    row = Score(
+    row = new_instance(
+        Score,
         program_id=patient.program_id,
         patient=patient,
         response=response,
@@ -149,7 +152,7 @@ def record_response(
     naming the item, and nothing is stored.
     """
     # check (no database writes) ...
-    if source not in ResponseSource.values:
+    if source not in _SOURCES:
         raise InvalidInput("source", f"must be one of {', '.join(ResponseSource.values)}")
     _authorise(actor, patient, instrument_id, source)
     now = timezone.now()
@@ -168,7 +171,8 @@ def record_response(
         created_by=user,
     )
     # ... then do: rows, audit entry and safety re-check in one transaction
-    _store_response(actor, user, patient, response, row, result, source)
+    with shared_cursor():
+        _store_response(actor, user, patient, response, row, result, source)
     return row
 
 

@@ -4,7 +4,7 @@ A fixed number of queries per call, whatever the number of patients (no N+1). Ot
 add their own facts (scores, plan events, study arms) by registering a provider.
 """
 
-from collections import defaultdict
+from collections import defaultdict, namedtuple
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
@@ -63,7 +63,20 @@ def _route(value: str) -> Route | None:
     return Route(value) if value else None
 
 
-def _substance_fact(u: SubstanceUse) -> SubstanceUseFact:
+# An incremental re-check reads substances and medications as rows of just the columns
+# their facts use (the same column conversions as the models), named like the model
+# fields so that _substance_fact and _medication_fact build the facts from either.
+_SubstanceRow = namedtuple(
+    "_SubstanceRow",
+    "substance last_use_at kratom_form grams_per_day doses_per_day years_of_use amount unit"
+    " route frequency is_current",
+)
+_MedicationRow = namedtuple(
+    "_MedicationRow", "name rxnorm_code dose unit route frequency status start_at stop_at"
+)
+
+
+def _substance_fact(u: SubstanceUse | _SubstanceRow) -> SubstanceUseFact:
     return SubstanceUseFact(
         substance=Substance(u.substance),
         last_use=u.last_use_at,
@@ -79,7 +92,7 @@ def _substance_fact(u: SubstanceUse) -> SubstanceUseFact:
     )
 
 
-def _medication_fact(m: Medication) -> MedicationFact:
+def _medication_fact(m: Medication | _MedicationRow) -> MedicationFact:
     return MedicationFact(
         name=m.name,
         rxnorm=m.rxnorm_code or None,
@@ -181,8 +194,18 @@ def build_patient_facts(patient: Patient, as_of: datetime | None = None) -> Pati
 
 
 # one patient's records, in the same order as build_facts_for_patients (SQL built once)
-_SUBSTANCES = CompiledQuery(lambda pk: SubstanceUse.objects.filter(patient_id=pk).order_by("id"))
-_MEDICATIONS = CompiledQuery(lambda pk: Medication.objects.filter(patient_id=pk).order_by("id"))
+_SUBSTANCES = CompiledQuery(
+    lambda pk: (
+        SubstanceUse.objects.filter(patient_id=pk)
+        .order_by("id")
+        .values_list(*_SubstanceRow._fields)
+    )
+)
+_MEDICATIONS = CompiledQuery(
+    lambda pk: (
+        Medication.objects.filter(patient_id=pk).order_by("id").values_list(*_MedicationRow._fields)
+    )
+)
 _DIAGNOSES = CompiledQuery(lambda pk: Diagnosis.objects.filter(patient_id=pk).order_by("id"))
 _LABS = CompiledQuery(
     lambda pk: LabResult.objects.filter(patient_id=pk).order_by("collected_at", "id")
@@ -201,9 +224,13 @@ def build_needed_facts(
     ids = [patient.pk]
     loaded: dict[str, tuple] = {}
     if "substances" in needs.fields:
-        loaded["substances"] = tuple(map(_substance_fact, _SUBSTANCES.models(patient.pk)))
+        loaded["substances"] = tuple(
+            _substance_fact(_SubstanceRow._make(row)) for row in _SUBSTANCES.values(patient.pk)
+        )
     if "medications" in needs.fields:
-        loaded["medications"] = tuple(map(_medication_fact, _MEDICATIONS.models(patient.pk)))
+        loaded["medications"] = tuple(
+            _medication_fact(_MedicationRow._make(row)) for row in _MEDICATIONS.values(patient.pk)
+        )
     if "diagnoses" in needs.fields:
         loaded["diagnoses"] = tuple(
             DiagnosisFact(icd10=d.icd10_code, text=d.text, is_active=d.is_active)
