@@ -154,7 +154,7 @@ def test_new_instance_equals_keyword_construction(prescriber, patient):
     assert fast.uid != plain.uid and fast.created_at.tzinfo is not None
     assert fast.patient is patient and fast.author is prescriber  # cached, no query
     assert fast._state.adding is True and fast.pk is None
-    with pytest.raises(TypeError, match="unexpected"):
+    with pytest.raises(TypeError, match="unexpected or repeated"):
         new_instance(QuestionnaireResponse, no_such_field=1)
 
 
@@ -221,3 +221,47 @@ def test_score_ends_of_several_instruments_with_equal_times(prescriber, patient)
     assert compiled == by_orm
     assert [f.instrument_id for f in compiled].count("phq9") == 2
     assert [f.instrument_id for f in compiled].count("gad7") == 1
+
+
+@pytest.mark.django_db
+def test_insert_new_refuses_an_unsaved_related_object_like_save(patient):
+    from speciosa.core.compiled import insert_new, new_instance
+    from speciosa.measures.models import QuestionnaireResponse, Score
+    from speciosa.patients.models import Patient
+
+    now = timezone.now()
+    unsaved = Patient(program=patient.program, mrn="X", birth_date=now.date())
+    for insert in (insert_new, lambda obj: obj.save()):
+        row = new_instance(
+            QuestionnaireResponse,
+            program_id=patient.program_id,
+            patient=unsaved,
+            instrument_id="phq9",
+            authored_at=now,
+            source="clinician",
+            resource={},
+        )
+        with pytest.raises(ValueError, match="unsaved related object 'patient'"):
+            insert(row)
+    # a related row saved after it was assigned gives its key at insert time
+    response = new_instance(
+        QuestionnaireResponse,
+        program_id=patient.program_id,
+        patient=patient,
+        instrument_id="phq9",
+        authored_at=now,
+        source="clinician",
+        resource={},
+    )
+    score = new_instance(
+        Score,
+        program_id=patient.program_id,
+        patient=patient,
+        response=response,
+        instrument_id="phq9",
+        taken_at=now,
+        total=1.0,
+    )
+    insert_new(response)
+    insert_new(score)
+    assert score.response_id == response.pk and Score.objects.get(pk=score.pk).response == response

@@ -232,8 +232,29 @@ def _prepare_value(field: models.Field, connection) -> Callable[[Any], Any]:
     return generic
 
 
+def _check_related(obj: models.Model, relations: list[Any]) -> None:
+    """``Model._prepare_related_fields_for_save(operation_name="save")`` over just the
+    model's relation fields, reading their cached objects directly: the same refusal of
+    an unsaved related object and the same fix-up of one saved after it was assigned."""
+    for field in relations:
+        related = field.get_cached_value(obj, default=None)
+        if not related:
+            continue
+        if not related._is_pk_set():
+            if not field.remote_field.multiple:
+                field.remote_field.delete_cached_value(related)
+            raise ValueError(
+                "save() prohibited to prevent data loss due to unsaved related object "
+                f"'{field.name}'."
+            )
+        if getattr(obj, field.attname) in field.empty_values:
+            setattr(obj, field.name, related)
+        if getattr(related, field.target_field.attname) != getattr(obj, field.attname):
+            field.delete_cached_value(obj)
+
+
 class _Insert:
-    __slots__ = ("fields", "prepare", "returning", "sql")
+    __slots__ = ("fields", "prepare", "relations", "returning", "sql")
 
     def __init__(self, model: type[models.Model], connection) -> None:
         meta = model._meta
@@ -247,6 +268,10 @@ class _Insert:
         marks = ", ".join(["%s"] * len(self.fields))
         self.returning = connection.features.can_return_columns_from_insert
         self.prepare = [(f, _prepare_value(f, connection)) for f in self.fields]
+        # None: generic relations too, which only Django's own check knows
+        self.relations = (
+            None if meta.private_fields else [f for f in meta.concrete_fields if f.is_relation]
+        )
         table = quote(meta.db_table)
         # identifiers are quoted model metadata; every value is a parameter
         self.sql = f"INSERT INTO {table} ({columns}) VALUES ({marks})" + (  # noqa: S608
@@ -268,12 +293,15 @@ def insert_new(obj: models.Model, *, using: str = "default") -> None:
 
     if obj.pk is not None or not obj._state.adding:
         raise ValueError("insert_new() inserts new rows only")
-    obj._prepare_related_fields_for_save(operation_name="save")
     model = type(obj)
     connection = connections[using]
     plan = _INSERTS.get((model, using))
     if plan is None:
         plan = _INSERTS[(model, using)] = _Insert(model, connection)
+    if plan.relations is None:
+        obj._prepare_related_fields_for_save(operation_name="save")
+    else:
+        _check_related(obj, plan.relations)
     pre_save.send(sender=model, instance=obj, raw=False, using=using, update_fields=None)
     params = [prepare(f.pre_save(obj, True)) for f, prepare in plan.prepare]
     with statement_cursor(connection) as cursor:
@@ -294,16 +322,23 @@ def insert_new(obj: models.Model, *, using: str = "default") -> None:
 
 
 class _Construct:
-    __slots__ = ("fields", "known")
+    __slots__ = ("constants", "factories", "slots")
 
     def __init__(self, model: type[models.Model]) -> None:
-        # (name, attname, is_relation, default factory or None, constant default)
-        self.fields: list[tuple[str, str, bool, Callable[[], Any] | None, Any]] = []
-        for f in model._meta.concrete_fields:
-            factory = f.default if f.has_default() and callable(f.default) else None
-            constant = None if factory is not None else f.get_default()
-            self.fields.append((f.name, f.attname, f.is_relation, factory, constant))
-        self.known = frozenset(n for f in self.fields for n in (f[0], f[1]))
+        # the argument position of each name a caller may give: a field's attname, or the
+        # field's name for a related object (set through its descriptor afterwards)
+        self.slots: dict[str, tuple[int, bool]] = {}
+        self.constants: list[Any] = []  # the defaults that are values
+        self.factories: list[tuple[int, Callable[[], Any]]] = []  # uuid4, now, dict...
+        for position, f in enumerate(model._meta.concrete_fields):
+            self.slots[f.attname] = (position, False)
+            if f.is_relation:
+                self.slots[f.name] = (position, True)
+            if f.has_default() and callable(f.default):
+                self.factories.append((position, f.default))
+                self.constants.append(None)
+            else:
+                self.constants.append(f.get_default())
 
 
 _CONSTRUCT: dict[type[models.Model], _Construct] = {}
@@ -321,21 +356,22 @@ def new_instance(model: type[models.Model], /, **values: Any) -> Any:
     plan = _CONSTRUCT.get(model)
     if plan is None:
         plan = _CONSTRUCT[model] = _Construct(model)
-    unknown = values.keys() - plan.known
-    if unknown:
-        raise TypeError(f"{model.__name__}() got unexpected keyword arguments: {sorted(unknown)}")
-    args = []
+    args = plan.constants.copy()
+    given: set[int] = set()
     related = []
-    for name, attname, is_relation, factory, constant in plan.fields:
-        if is_relation and name in values:
-            related.append((name, values[name]))
-            args.append(None)
-        elif attname in values:
-            args.append(values[attname])
-        elif factory is not None:
-            args.append(factory())
+    for name, value in values.items():
+        slot = plan.slots.get(name)
+        if slot is None or slot[0] in given:
+            raise TypeError(f"{model.__name__}() got an unexpected or repeated {name!r}")
+        position, by_name = slot
+        given.add(position)
+        if by_name:
+            related.append((name, value))
         else:
-            args.append(constant)
+            args[position] = value
+    for position, factory in plan.factories:
+        if position not in given:
+            args[position] = factory()
     obj = model(*args)
     for name, value in related:
         setattr(obj, name, value)
