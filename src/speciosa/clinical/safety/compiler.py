@@ -6,7 +6,8 @@
 * ``holds`` - does the rule fire? Each leaf is a closure that reads its variable from
   ``values`` (the per-patient cache, seeded by ``variables.snapshot``) or reads it once
   and stores it there, then applies its operator with the operand bound in advance;
-* ``explain`` - the triggering facts, called only for rules that fired.
+* ``explain`` - the triggering facts of a rule that fired: a function, or the triggers
+  themselves when they are the same for every patient the rule fires for.
 
 The meaning is exactly ``Condition.holds`` / ``Condition.explain`` with a cached reader:
 the operators below mirror ``conditions.OPERATORS`` (an operator without a compiled form
@@ -34,7 +35,7 @@ from speciosa.clinical.safety.variables import SNAPSHOT_VARIABLES, Value, ValueT
 
 Values = dict[Any, Value]  # per-patient cache: variable name (no params) or slot -> value
 Holds = Callable[[Values, PatientFacts], bool]
-Explain = Callable[[Values, PatientFacts], list[Trigger]]
+Explain = Callable[[Values, PatientFacts], tuple[Trigger, ...]]
 Test = Callable[[Value], bool]
 
 _MISSING: Any = object()
@@ -43,16 +44,13 @@ _MISSING: Any = object()
 class CompiledRule:
     """A rule with its compiled condition (hashed by identity: one per rule)."""
 
-    __slots__ = ("explain", "head", "holds", "order", "rule", "tail")
+    __slots__ = ("explain", "holds", "order", "rule")
 
-    def __init__(self, rule: Rule, holds: Holds, explain: Explain) -> None:
+    def __init__(self, rule: Rule, holds: Holds, explain: Explain | tuple[Trigger, ...]) -> None:
         self.rule = rule
         self.holds = holds
         self.explain = explain
         self.order = (rule.severity.rank, rule.id)  # findings: most severe first, then id
-        # a Finding's fields before and after its triggers (engine.Finding)
-        self.head = (rule.id, rule.version, rule.severity, rule.title, rule.message, rule.action)
-        self.tail = (rule.citations, rule.evidence_cards)
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
@@ -188,38 +186,64 @@ def _holds(node: Condition) -> Holds:
     return lambda values, facts: holds(_CacheReader(values, facts))
 
 
-def _explain(node: Condition) -> Explain:
+# An operator whose truth fixes the value it tested: a leaf that holds with it reports the
+# same trigger for every patient, so that trigger is built once.
+_FIXED_ACTUAL: dict[str, Value] = {"is_true": True, "is_false": False, "is_missing": None}
+
+
+def _explain(node: Condition) -> Explain | tuple[Trigger, ...]:
+    """The triggers of a node *that holds* (the engine explains fired rules only): a
+    function of ``(values, facts)``, or the triggers themselves when every patient for
+    whom the node holds gets the same ones (``kratom_current is_true``)."""
     if isinstance(node, Leaf):
-        value, test = _reader(node), _bind(node)
         label, op, operand = node.label, node.operator.name, node.operand
-
-        def leaf(values: Values, facts: PatientFacts) -> list[Trigger]:
-            found = value(values, facts)
-            return [Trigger(label, op, operand, _plain(found))] if test(found) else []
-
-        return leaf
+        if op in _FIXED_ACTUAL:
+            return (Trigger(label, op, operand, _FIXED_ACTUAL[op]),)
+        value = _reader(node)
+        return lambda values, facts: (Trigger(label, op, operand, _plain(value(values, facts))),)
     if isinstance(node, Not):
-        return lambda values, facts: []  # an absence is not a triggering fact
+        return ()  # an absence is not a triggering fact
     if isinstance(node, AllOf):
-        parts = tuple(_explain(c) for c in node.children)
-        if len(parts) == 1:
-            return parts[0]
-        if len(parts) == 2:
-            a, b = parts
-            return lambda values, facts: a(values, facts) + b(values, facts)
-        return lambda values, facts: [t for part in parts for t in part(values, facts)]
+        parts = [_explain(c) for c in node.children]
+        fixed = [p for p in parts if isinstance(p, tuple)]
+        if len(fixed) == len(parts):
+            return tuple(t for p in fixed for t in p)
+        return _concatenate(parts)
     if isinstance(node, AnyOf):
         options = tuple((_holds(c), _explain(c)) for c in node.children)
 
-        def first_that_holds(values: Values, facts: PatientFacts) -> list[Trigger]:
+        def first_that_holds(values: Values, facts: PatientFacts) -> tuple[Trigger, ...]:
             for holds, explain in options:
                 if holds(values, facts):
-                    return explain(values, facts)
-            return []
+                    return explain if isinstance(explain, tuple) else explain(values, facts)
+            return ()
 
         return first_that_holds
     explain = node.explain
-    return lambda values, facts: explain(_CacheReader(values, facts))
+    return lambda values, facts: tuple(explain(_CacheReader(values, facts)))
+
+
+def _concatenate(parts: list[Explain | tuple[Trigger, ...]]) -> Explain:
+    """The triggers of every part, in order (fixed parts as they are)."""
+    if len(parts) == 2:
+        a, b = parts
+        if isinstance(a, tuple):
+            head, explain_b = a, _as_function(b)
+            return lambda values, facts: head + explain_b(values, facts)
+        explain_a = a
+        if isinstance(b, tuple):
+            tail = b
+            return lambda values, facts: explain_a(values, facts) + tail
+        explain_b = b
+        return lambda values, facts: explain_a(values, facts) + explain_b(values, facts)
+    calls = [_as_function(p) for p in parts]
+    return lambda values, facts: tuple(t for part in calls for t in part(values, facts))
+
+
+def _as_function(explain: Explain | tuple[Trigger, ...]) -> Explain:
+    if isinstance(explain, tuple):
+        return lambda values, facts: explain
+    return explain
 
 
 class _CacheReader:

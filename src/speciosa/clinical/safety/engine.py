@@ -17,15 +17,16 @@ the benchmark and for the equivalence test.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from typing import Any, NamedTuple
 
 from speciosa.clinical.citations import Citation
 from speciosa.clinical.facts import PatientFacts
-from speciosa.clinical.safety.compiler import CompiledRule, compile_rule
-from speciosa.clinical.safety.conditions import Trigger, slot_for
+from speciosa.clinical.safety.compiler import CompiledRule, Values, compile_rule
+from speciosa.clinical.safety.conditions import Trigger
 from speciosa.clinical.safety.rules import Rule, Severity, load_rules
-from speciosa.clinical.safety.variables import VARIABLES, Params, Value, Variable, snapshot
+from speciosa.clinical.safety.variables import Params, Value, Variable, snapshot
 
 
 class Finding(NamedTuple):
@@ -95,6 +96,34 @@ def _sorted(findings: list[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: (f.severity.rank, f.rule_id))
 
 
+class Candidate:
+    """A compiled rule as the engine runs it: its test and how its finding is built."""
+
+    __slots__ = ("finding", "holds", "order", "rule")
+
+    def __init__(self, compiled: CompiledRule) -> None:
+        rule = self.rule = compiled.rule
+        self.holds = compiled.holds
+        self.order = compiled.order
+        head = (rule.id, rule.version, rule.severity, rule.title, rule.message, rule.action)
+        tail = (rule.citations, rule.evidence_cards)
+        explain = compiled.explain
+        new = tuple.__new__  # Finding's fields in order, without NamedTuple.__new__'s checks
+        self.finding: Callable[[Values, PatientFacts], Finding]
+        if isinstance(explain, tuple):
+            # the same triggers for every patient: one immutable Finding serves them all
+            same = new(Finding, (*head, explain, *tail))
+            self.finding = lambda values, facts: same
+        else:
+            self.finding = lambda values, facts: new(
+                Finding, (*head, explain(values, facts), *tail)
+            )
+
+
+# A rule filed under one key: (rule, earlier keys it is also filed under, its other clauses).
+Filed = tuple[Candidate, frozenset[str], tuple[frozenset[str], ...]]
+
+
 class RuleIndex:
     """Rules filed under the keys of their narrowest clause, plus always-run rules.
 
@@ -109,62 +138,38 @@ class RuleIndex:
             for clause in rule.required:
                 for key in clause:
                     counts[key] += 1
-        self.by_key: dict[str, list[Rule]] = defaultdict(list)
-        self.always: list[Rule] = []
-        self.multiply_filed = False  # some rule is filed under more than one key
+        self.always: tuple[Candidate, ...] = ()
+        self.filed: dict[str, list[Filed]] = defaultdict(list)
         for rule in rules:
-            if rule.required:
-                # the clause whose keys are least shared keeps candidate lists short
-                clause = min(rule.required, key=lambda c: (sum(counts[k] for k in c), sorted(c)))
-                self.multiply_filed |= len(clause) > 1
-                for key in sorted(clause):
-                    self.by_key[key].append(rule)
-            else:
-                self.always.append(rule)
-        self.keys = frozenset(self.by_key)
-        # the same, compiled, with each rule's other clauses (the filed one holds)
-        compiled = {rule.id: compile_rule(rule) for rule in rules}
-        self.always_compiled = tuple(compiled[rule.id] for rule in self.always)
-        self.filed: dict[str, list[tuple[CompiledRule, tuple[frozenset[str], ...]]]] = {}
-        for key, filed in self.by_key.items():
-            self.filed[key] = [
-                (compiled[rule.id], tuple(c for c in rule.required if key not in c))
-                for rule in filed
-            ]
+            candidate = Candidate(compile_rule(rule))
+            if not rule.required:
+                self.always += (candidate,)
+                continue
+            # the clause whose keys are least shared keeps candidate lists short
+            clause = min(rule.required, key=lambda c: (sum(counts[k] for k in c), sorted(c)))
+            filed_under = sorted(clause)
+            for i, key in enumerate(filed_under):
+                # a patient with an earlier key of the clause meets the rule there: once only
+                earlier = frozenset(filed_under[:i])
+                rest = tuple(c for c in rule.required if key not in c)
+                self.filed[key].append((candidate, earlier, rest))
+        self.keys = frozenset(self.filed)
 
-    def compiled_candidates(self, keys: frozenset[str]) -> list[CompiledRule]:
-        """``candidates(keys)``, compiled (in any order: findings are sorted later)."""
-        found = list(self.always_compiled)
+    def candidates(self, keys: AbstractSet[str]) -> list[Candidate]:
+        """The rules whose clauses all have a key among ``keys`` (in no particular order)."""
+        found = list(self.always)
         for key in keys & self.keys:
-            for compiled, rest in self.filed[key]:
-                # the clause it is filed under holds (key); the others must hold too
+            for candidate, earlier, rest in self.filed[key]:
+                if earlier and not earlier.isdisjoint(keys):
+                    continue
                 for clause in rest:
                     if clause.isdisjoint(keys):
                         break
                 else:
-                    found.append(compiled)
-        if self.multiply_filed and len(found) > 1:
-            return list(dict.fromkeys(found))  # filed under two of the patient's keys
-        return found
-
-    def candidates(self, keys: frozenset[str]) -> list[Rule]:
-        found = list(self.always)
-        seen: set[str] = set()
-        # only the patient's keys that some rule is filed under (set intersection in C)
-        for key in keys & self.keys:
-            for rule in self.by_key[key]:
-                if rule.id in seen:
-                    continue
-                seen.add(rule.id)
-                for clause in rule.required:
-                    if clause.isdisjoint(keys):
-                        break
-                else:
-                    found.append(rule)
+                    found.append(candidate)
         return found
 
 
-_MEMO_LIMIT = 4096
 _default_index: RuleIndex | None = None
 
 
@@ -175,34 +180,18 @@ def default_index() -> RuleIndex:
     return _default_index
 
 
-_SNAPSHOT_SLOTS: dict[str, int] = {}
-
-
-def _snapshot_slot(name: str) -> int:
-    try:
-        return _SNAPSHOT_SLOTS[name]
-    except KeyError:
-        slot = _SNAPSHOT_SLOTS[name] = slot_for(VARIABLES[name], ())
-        return slot
-
-
 def evaluate(facts: PatientFacts, index: RuleIndex | None = None) -> list[Finding]:
     """All findings for one patient, most severe first."""
     index = index or default_index()
     keys, values = snapshot(facts)  # values: the per-patient cache, seeded
-    fired = [c for c in index.compiled_candidates(keys) if c.holds(values, facts)]
+    fired = [c for c in index.candidates(keys) if c.holds(values, facts)]
     if len(fired) > 1:
-        fired.sort(key=_compiled_order)
-    new = tuple.__new__
-    return [new(Finding, (*c.head, tuple(c.explain(values, facts)), *c.tail)) for c in fired]
+        fired.sort(key=_order)
+    return [c.finding(values, facts) for c in fired]
 
 
-def _compiled_order(compiled: CompiledRule) -> tuple[int, str]:
-    return compiled.order
-
-
-def _finding_order(finding: Finding) -> tuple[int, str]:
-    return (finding.severity.rank, finding.rule_id)
+def _order(candidate: Candidate) -> tuple[int, str]:
+    return candidate.order
 
 
 def evaluate_many(patients: Iterable[PatientFacts]) -> dict[str, list[Finding]]:
