@@ -16,6 +16,7 @@ from typing import Any
 
 from speciosa.clinical.facts import (
     LabMethod,
+    MedicationFact,
     MedicationStatus,
     PatientFacts,
     ScoreFact,
@@ -118,7 +119,38 @@ SNAPSHOT_VARIABLES = frozenset(
         "lab_methods",
     }
 )
-_CURRENT_MEDICATION = frozenset({MedicationStatus.ACTIVE, MedicationStatus.ORDERED})
+
+
+class _MedicationClasses(dict[Any, tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]]):
+    """medication (name, or (name, rxnorm) when coded) -> (its classes, their ``med_class:``
+    keys, their ``ordered_class:`` keys): classified once per drug, not once per patient."""
+
+    def __missing__(self, key: Any) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
+        name, rxnorm = (key, None) if isinstance(key, str) else key
+        classes = load_drug_classes().classes_of(MedicationFact(name=name, rxnorm=rxnorm))
+        if len(self) >= 4096:  # free-text names: keep the memo bounded
+            self.clear()
+        found = self[key] = (
+            classes,
+            tuple(_MED_CLASS_KEYS[c] for c in sorted(classes)),
+            tuple(_ORDERED_CLASS_KEYS[c] for c in sorted(classes)),
+        )
+        return found
+
+
+class _DiagnosisKeys(dict[str, str]):
+    """ICD-10 code -> its ``dx:`` key (the 3-character category), built once per code."""
+
+    def __missing__(self, code: str) -> str:
+        if len(self) >= 4096:
+            self.clear()
+        key = self[code] = _DX_KEYS[code[:3]]
+        return key
+
+
+_MEDICATION_CLASSES = _MedicationClasses()
+_DIAGNOSIS_KEYS = _DiagnosisKeys()
+_ACTIVE, _ORDERED, _KRATOM = MedicationStatus.ACTIVE, MedicationStatus.ORDERED, Substance.KRATOM
 
 
 def snapshot(facts: PatientFacts) -> tuple[frozenset[str], dict[str, Value]]:
@@ -126,55 +158,65 @@ def snapshot(facts: PatientFacts) -> tuple[frozenset[str], dict[str, Value]]:
     set variables computed on the way (so the engine does not compute them twice).
 
     Plain loops, ``set.add`` and prebuilt key tables: this runs once per patient on every
-    re-check. (Enum members are ``str``: ``str(member)`` is its value.)
+    re-check, so a set is only made for facts the patient has.
     """
     keys: set[str] = set()
     add = keys.add
     kratom = None  # facts.kratom_use(), found on the way: the first current kratom use
-    current_substances: set[str] = set()
+    current_substances = current_classes = ordered_classes = codes = methods = _NONE
     if facts.substances:
         add("substances")
+        found: set[str] = set()
         for use in facts.substances:
             if use.is_current:
-                if kratom is None and use.substance is Substance.KRATOM:
+                if kratom is None and use.substance is _KRATOM:
                     kratom = use
                 value, key = _SUBSTANCES[use.substance]
-                current_substances.add(value)
+                found.add(value)
                 add(key)
+        if found:
+            current_substances = frozenset(found)
     if kratom is not None:
         add("kratom")
         if kratom.kratom_form is not None:
             add(_KRATOM_FORMS[kratom.kratom_form][1])
-    current_classes: set[str] = set()
-    ordered_classes: set[str] = set()
     if facts.medications:
-        classes_of = load_drug_classes().classes_of
+        current: set[str] = set()
+        ordered: set[str] = set()
         for med in facts.medications:
-            if med.status in _CURRENT_MEDICATION:  # MedicationFact.is_current
+            status = med.status
+            if status is _ACTIVE or status is _ORDERED:  # MedicationFact.is_current
                 add("medications")
-                classes = classes_of(med)
-                current_classes |= classes
-                if med.status is MedicationStatus.ORDERED:
-                    ordered_classes |= classes
-        for cls in current_classes:
-            add(_MED_CLASS_KEYS[cls])
-        for cls in ordered_classes:
-            add(_ORDERED_CLASS_KEYS[cls])
-    codes: set[str] = set()
-    for diagnosis in facts.diagnoses:
-        if diagnosis.is_active:
-            codes.add(diagnosis.icd10)
+                classes, class_keys, ordered_keys = _MEDICATION_CLASSES[
+                    med.name if med.rxnorm is None else (med.name, med.rxnorm)
+                ]
+                current |= classes
+                keys.update(class_keys)
+                if status is _ORDERED:
+                    ordered |= classes
+                    keys.update(ordered_keys)
+        if current:
+            current_classes = frozenset(current)
+        if ordered:
+            ordered_classes = frozenset(ordered)
+    if facts.diagnoses:
+        active: set[str] = set()
+        for diagnosis in facts.diagnoses:
+            if diagnosis.is_active:
+                active.add(diagnosis.icd10)
+                add(_DIAGNOSIS_KEYS[diagnosis.icd10])
+        if active:
             add("diagnoses")
-            add(_DX_KEYS[diagnosis.icd10[:3]])
-    methods: set[str] = set()
+            codes = frozenset(active)
     if facts.labs:
         add("labs")
+        used: set[str] = set()
         for lab in facts.labs:
             add(_LAB_KEYS[lab.analyte])
             method, key = _LAB_METHODS[lab.method]
-            if method not in methods:
-                methods.add(method)
-                add(key)
+            used.add(method)
+            add(key)
+        methods = frozenset(used)
     if facts.scores:
         add("scores")
         for score in facts.scores:
@@ -185,11 +227,11 @@ def snapshot(facts: PatientFacts) -> tuple[frozenset[str], dict[str, Value]]:
         add("pregnancy")
     values: dict[str, Value] = {
         "kratom_current": kratom is not None,
-        "substances_current": frozenset(current_substances) if current_substances else _NONE,
-        "medication_classes": frozenset(current_classes) if current_classes else _NONE,
-        "ordered_medication_classes": frozenset(ordered_classes) if ordered_classes else _NONE,
-        "diagnosis_codes": frozenset(codes) if codes else _NONE,
-        "lab_methods": frozenset(methods) if methods else _NONE,
+        "substances_current": current_substances,
+        "medication_classes": current_classes,
+        "ordered_medication_classes": ordered_classes,
+        "diagnosis_codes": codes,
+        "lab_methods": methods,
     }
     return frozenset(keys), values
 
@@ -274,11 +316,12 @@ def _diagnosis_codes(facts: PatientFacts, _: Params) -> Value:
 
 def _lab_times_uln(facts: PatientFacts, params: Params) -> Value:
     analyte = params["analyte"]
-    latest = None
-    for lab in facts.labs:  # labs arrive oldest first; keep the last one measured
-        if lab.analyte == analyte and lab.times_uln is not None:
-            latest = lab.times_uln
-    return latest
+    for lab in reversed(facts.labs):  # labs arrive oldest first: the last one measured
+        if lab.analyte == analyte:
+            times_uln = lab.times_uln
+            if times_uln is not None:
+                return times_uln
+    return None
 
 
 def _lab_methods(facts: PatientFacts, _: Params) -> Value:
@@ -290,7 +333,12 @@ def _lab_confirmed_analytes(facts: PatientFacts, _: Params) -> Value:
 
 
 def _latest(facts: PatientFacts, params: Params) -> ScoreFact | None:
-    return facts.latest_score(str(params["instrument"]))
+    """``facts.latest_score``, without building the instrument's list of scores."""
+    instrument = str(params["instrument"])
+    for score in reversed(facts.scores):  # scores arrive oldest first
+        if score.instrument_id == instrument:
+            return score
+    return None
 
 
 def _score_total(facts: PatientFacts, params: Params) -> Value:
@@ -302,7 +350,8 @@ def _score_item(facts: PatientFacts, params: Params) -> Value:
     score = _latest(facts, params)
     if score is None:
         return None
-    values = [score.items[i] for i in params["items"] if i in score.items]
+    items = score.items
+    values = [items[i] for i in params["items"] if i in items]
     return float(max(values)) if values else None
 
 
@@ -319,12 +368,26 @@ def _score_positive(facts: PatientFacts, params: Params) -> Value:
 def _instruments_reliably_worse(facts: PatientFacts, params: Params) -> Value:
     """Instruments whose latest total exceeds the baseline (first) total by at least the
     instrument's reliable-change threshold (higher = worse for every listed instrument)."""
-    worse: set[str] = set()
-    for instrument, threshold in params["thresholds"].items():
-        scores = facts.scores_for(instrument)
-        if len(scores) >= 2 and scores[-1].total - scores[0].total >= float(threshold):
-            worse.add(instrument)
-    return frozenset(worse)
+    worse = [
+        instrument
+        for instrument, threshold in params["thresholds"].items()
+        if (ends := _first_and_latest(facts.scores, instrument)) is not None
+        and ends[1].total - ends[0].total >= float(threshold)
+    ]
+    return frozenset(worse) if worse else _NONE
+
+
+def _first_and_latest(
+    scores: tuple[ScoreFact, ...], instrument: str
+) -> tuple[ScoreFact, ScoreFact] | None:
+    """The first and the latest of an instrument's scores, when it has two or more."""
+    for i, first in enumerate(scores):
+        if first.instrument_id == instrument:
+            for j in range(len(scores) - 1, i, -1):
+                if scores[j].instrument_id == instrument:
+                    return first, scores[j]
+            return None
+    return None
 
 
 def _event_kinds(facts: PatientFacts, _: Params) -> Value:
