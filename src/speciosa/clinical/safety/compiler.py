@@ -7,7 +7,10 @@
   ``values`` (the per-patient cache, seeded by ``variables.snapshot``) or reads it once
   and stores it there, then applies its operator with the operand bound in advance;
 * ``explain`` - the triggering facts of a rule that fired: a function, or the triggers
-  themselves when they are the same for every patient the rule fires for.
+  themselves when they are the same for every patient the rule fires for;
+* ``explained_by`` - what those triggers depend on, as a hashable tuple (the values of
+  the leaves explain reads, and which alternative of each ``any`` held): patients with
+  the same tuple get equal triggers, so the engine can build their finding once.
 
 The meaning is exactly ``Condition.holds`` / ``Condition.explain`` with a cached reader:
 the operators below mirror ``conditions.OPERATORS`` (an operator without a compiled form
@@ -37,6 +40,7 @@ Values = dict[Any, Value]  # per-patient cache: variable name (no params) or slo
 Holds = Callable[[Values, PatientFacts], bool]
 Explain = Callable[[Values, PatientFacts], tuple[Trigger, ...]]
 Test = Callable[[Value], bool]
+ExplainedBy = Callable[[Values, PatientFacts], tuple[Any, ...]]
 
 _MISSING: Any = object()
 
@@ -44,17 +48,23 @@ _MISSING: Any = object()
 class CompiledRule:
     """A rule with its compiled condition (hashed by identity: one per rule)."""
 
-    __slots__ = ("explain", "holds", "order", "rule")
+    __slots__ = ("explain", "explained_by", "holds", "order", "rule")
 
-    def __init__(self, rule: Rule, holds: Holds, explain: Explain | tuple[Trigger, ...]) -> None:
+    def __init__(self, rule: Rule) -> None:
         self.rule = rule
-        self.holds = holds
-        self.explain = explain
+        self.holds = _holds(rule.condition)
+        self.explain = _explain(rule.condition)
+        # None: no key (a condition type without a compiler), build each finding afresh
+        self.explained_by: ExplainedBy | None
+        try:
+            self.explained_by = _explained_by(rule.condition) or _nothing
+        except _NoKey:
+            self.explained_by = None
         self.order = (rule.severity.rank, rule.id)  # findings: most severe first, then id
 
 
 def compile_rule(rule: Rule) -> CompiledRule:
-    return CompiledRule(rule, _holds(rule.condition), _explain(rule.condition))
+    return CompiledRule(rule)
 
 
 def cache_key(leaf: Leaf) -> Any:
@@ -244,6 +254,49 @@ def _as_function(explain: Explain | tuple[Trigger, ...]) -> Explain:
     if isinstance(explain, tuple):
         return lambda values, facts: explain
     return explain
+
+
+def _explained_by(node: Condition) -> ExplainedBy | None:
+    """``_explain``'s inputs for a node that holds, mirroring it step by step: each leaf
+    whose trigger is not fixed gives its value, each ``any`` the index of the first
+    alternative that holds. None when the node's triggers are fixed.
+
+    Values are hashable (float, bool, str, frozenset or None), and a leaf explained here
+    holds, so its value has the one type its operator accepts: equal tuples mean equal
+    triggers."""
+    if isinstance(node, Leaf):
+        if node.operator.name in _FIXED_ACTUAL:
+            return None
+        value = _reader(node)
+        return lambda values, facts: (value(values, facts),)
+    if isinstance(node, Not):
+        return None
+    if isinstance(node, AllOf):
+        parts = [p for p in (_explained_by(c) for c in node.children) if p is not None]
+        if not parts:
+            return None
+        if len(parts) == 1:
+            return parts[0]
+        return lambda values, facts: tuple(x for part in parts for x in part(values, facts))
+    if isinstance(node, AnyOf):
+        options = tuple((_holds(c), _explained_by(c)) for c in node.children)
+
+        def which(values: Values, facts: PatientFacts) -> tuple[Any, ...]:
+            for i, (holds, explained_by) in enumerate(options):
+                if holds(values, facts):
+                    return (i, *explained_by(values, facts)) if explained_by else (i,)
+            return ()
+
+        return which
+    raise _NoKey(type(node).__name__)
+
+
+class _NoKey(Exception):
+    """A condition type that ``_explained_by`` does not know."""
+
+
+def _nothing(values: Values, facts: PatientFacts) -> tuple[Any, ...]:
+    return ()
 
 
 class _CacheReader:

@@ -32,7 +32,8 @@ from speciosa.clinical.safety.variables import Params, Value, Variable, snapshot
 class Finding(NamedTuple):
     """A rule that holds for a patient, with the facts that made it hold.
 
-    A NamedTuple (immutable, cheap to build in bulk for program-wide re-checks).
+    A NamedTuple (immutable, cheap to build in bulk for program-wide re-checks). Patients
+    with equal triggers may share one Finding: treat it and its triggers as read-only.
     """
 
     rule_id: str
@@ -107,20 +108,38 @@ class Candidate:
         self.order = compiled.order
         head = (rule.id, rule.version, rule.severity, rule.title, rule.message, rule.action)
         tail = (rule.citations, rule.evidence_cards)
-        explain = compiled.explain
+        explain, explained_by = compiled.explain, compiled.explained_by
         new = tuple.__new__  # Finding's fields in order, without NamedTuple.__new__'s checks
         self.finding: Callable[[Values, PatientFacts], Finding]
         if isinstance(explain, tuple):
-            # the same triggers for every patient: one immutable Finding serves them all
-            same = new(Finding, (*head, explain, *tail))
+            same = new(Finding, (*head, explain, *tail))  # the same triggers for everyone
             self.finding = lambda values, facts: same
-        else:
+        elif explained_by is None:
             self.finding = lambda values, facts: new(
                 Finding, (*head, explain(values, facts), *tail)
             )
+        else:
+            # Findings with equal triggers are built once and shared: a program-wide
+            # re-check makes thousands of equal ones (same classes, same instrument...).
+            built: dict[tuple[Any, ...], Finding] = {}
+
+            def finding(values: Values, facts: PatientFacts) -> Finding:
+                key = explained_by(values, facts)
+                found = built.get(key)
+                if found is None:
+                    if len(built) >= _BUILT_LIMIT:
+                        built.clear()
+                    found = built[key] = new(Finding, (*head, explain(values, facts), *tail))
+                return found
+
+            self.finding = finding
 
 
-# A rule filed under one key: (rule, earlier keys it is also filed under, its other clauses).
+_BUILT_LIMIT = 512  # shared findings kept per rule
+
+
+# A rule filed under a key, with what else it needs: (rule, earlier keys it is also filed
+# under, its other clauses).
 Filed = tuple[Candidate, frozenset[str], tuple[frozenset[str], ...]]
 
 
@@ -139,7 +158,8 @@ class RuleIndex:
                 for key in clause:
                     counts[key] += 1
         self.always: tuple[Candidate, ...] = ()
-        self.filed: dict[str, list[Filed]] = defaultdict(list)
+        sure: dict[str, list[Candidate]] = defaultdict(list)
+        checked: dict[str, list[Filed]] = defaultdict(list)
         for rule in rules:
             candidate = Candidate(compile_rule(rule))
             if not rule.required:
@@ -152,14 +172,23 @@ class RuleIndex:
                 # a patient with an earlier key of the clause meets the rule there: once only
                 earlier = frozenset(filed_under[:i])
                 rest = tuple(c for c in rule.required if key not in c)
-                self.filed[key].append((candidate, earlier, rest))
+                if earlier or rest:
+                    checked[key].append((candidate, earlier, rest))
+                else:
+                    sure[key].append(candidate)
+        # key -> (rules that are candidates whenever the key is present, rules to check)
+        self.filed = {
+            key: (tuple(sure[key]), tuple(checked[key])) for key in sure.keys() | checked.keys()
+        }
         self.keys = frozenset(self.filed)
 
     def candidates(self, keys: AbstractSet[str]) -> list[Candidate]:
         """The rules whose clauses all have a key among ``keys`` (in no particular order)."""
         found = list(self.always)
         for key in keys & self.keys:
-            for candidate, earlier, rest in self.filed[key]:
+            sure, checked = self.filed[key]
+            found += sure
+            for candidate, earlier, rest in checked:
                 if earlier and not earlier.isdisjoint(keys):
                     continue
                 for clause in rest:
