@@ -111,6 +111,17 @@ def _bind(leaf: Leaf) -> Test:
             return lambda v: not v
         if name == "not_empty":
             return lambda v: bool(v)
+        if name == "any_startswith":
+            prefixes = tuple(o)  # str.startswith takes a tuple: one call per code
+
+            def any_startswith(v: Value) -> bool:
+                if isinstance(v, frozenset):
+                    for code in v:  # noqa: SIM110 - no generator per call
+                        if code.startswith(prefixes):
+                            return True
+                return False
+
+            return any_startswith
     test = leaf.operator.test  # any other operator: as declared (any_startswith, ...)
     return lambda v: test(v, o)
 

@@ -59,7 +59,7 @@ def present_keys(facts: PatientFacts) -> frozenset[str]:
     fact-requiring operator: e.g. ``medication_classes includes_any [benzodiazepine]``
     can only hold if ``med_class:benzodiazepine`` is present.
     """
-    return snapshot(facts)[0]
+    return frozenset(snapshot(facts)[0])
 
 
 _keys: dict[tuple[str, str], str] = {}
@@ -153,7 +153,7 @@ _DIAGNOSIS_KEYS = _DiagnosisKeys()
 _ACTIVE, _ORDERED, _KRATOM = MedicationStatus.ACTIVE, MedicationStatus.ORDERED, Substance.KRATOM
 
 
-def snapshot(facts: PatientFacts) -> tuple[frozenset[str], dict[str, Value]]:
+def snapshot(facts: PatientFacts) -> tuple[set[str], dict[str, Value]]:
     """One pass over the facts: the index keys, plus the values of the parameter-less
     set variables computed on the way (so the engine does not compute them twice).
 
@@ -233,7 +233,7 @@ def snapshot(facts: PatientFacts) -> tuple[frozenset[str], dict[str, Value]]:
         "diagnosis_codes": codes,
         "lab_methods": methods,
     }
-    return frozenset(keys), values
+    return keys, values
 
 
 def _prefixed(prefix: str) -> Callable[[str], str]:
