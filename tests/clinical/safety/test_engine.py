@@ -63,6 +63,47 @@ def test_latest_liver_value_wins():
     assert "kratom-liver-signal" not in {f.rule_id for f in evaluate(facts)}
 
 
+def _triggers(facts, rule_id):
+    finding = next(f for f in evaluate(facts) if f.rule_id == rule_id)
+    return {t.fact: t.actual for t in finding.triggers}
+
+
+def test_shared_findings_keep_each_patients_values():
+    # equal triggers share one Finding; different values must never leak between patients
+    light, heavy = patient(substances=(kratom("45"),)), patient(substances=(kratom("50"),))
+    for facts, grams in [(light, 45.0), (heavy, 50.0), (light, 45.0), (heavy, 50.0)]:
+        assert _triggers(facts, "kratom-high-daily-dose") == {
+            "kratom_current": True,
+            "kratom_grams_per_day": grams,
+        }
+    one, two = (
+        patient(substances=(kratom(),), medications=(med("alprazolam"),)),
+        patient(substances=(kratom(),), medications=(med("alprazolam"), med("pregabalin"))),
+    )
+    assert "gabapentinoid" not in _triggers(one, "kratom-benzodiazepine")["medication_classes"]
+    assert "gabapentinoid" in _triggers(two, "kratom-benzodiazepine")["medication_classes"]
+    assert evaluate(one) == evaluate_each_rule(one)
+    assert evaluate(two) == evaluate_each_rule(two)
+
+
+def test_rule_filed_under_two_present_keys_fires_once():
+    facts = patient(
+        substances=(kratom(), uses(Substance.BENZODIAZEPINE)), medications=(med("alprazolam"),)
+    )
+    ids = [f.rule_id for f in evaluate(facts)]
+    assert ids.count("kratom-benzodiazepine") == 1
+    assert evaluate(facts) == evaluate_each_rule(facts)
+
+
+def test_reliable_deterioration_needs_two_scores_of_the_instrument():
+    rule = "reliable-deterioration"
+    once = patient(scores=(score("phq9", 20),))
+    twice = patient(scores=(score("phq9", 5, days_ago=60), score("gad7", 3), score("phq9", 12)))
+    assert rule not in {f.rule_id for f in evaluate(once)}
+    assert _triggers(twice, rule) == {"instruments_reliably_worse[]": ["phq9"]}
+    assert evaluate(twice) == evaluate_each_rule(twice)
+
+
 _substance = st.builds(
     SubstanceUseFact,
     substance=st.sampled_from(list(Substance)),
