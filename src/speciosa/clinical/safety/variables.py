@@ -368,26 +368,18 @@ def _score_positive(facts: PatientFacts, params: Params) -> Value:
 def _instruments_reliably_worse(facts: PatientFacts, params: Params) -> Value:
     """Instruments whose latest total exceeds the baseline (first) total by at least the
     instrument's reliable-change threshold (higher = worse for every listed instrument)."""
-    worse = [
-        instrument
-        for instrument, threshold in params["thresholds"].items()
-        if (ends := _first_and_latest(facts.scores, instrument)) is not None
-        and ends[1].total - ends[0].total >= float(threshold)
-    ]
+    thresholds = params["thresholds"]
+    first: dict[str, float] = {}
+    change: dict[str, float] = {}  # latest - first, for instruments scored twice or more
+    for score in facts.scores:  # one pass, oldest first
+        instrument = score.instrument_id
+        if instrument in thresholds:
+            if instrument in first:
+                change[instrument] = score.total - first[instrument]
+            else:
+                first[instrument] = score.total
+    worse = [i for i, delta in change.items() if delta >= float(thresholds[i])]
     return frozenset(worse) if worse else _NONE
-
-
-def _first_and_latest(
-    scores: tuple[ScoreFact, ...], instrument: str
-) -> tuple[ScoreFact, ScoreFact] | None:
-    """The first and the latest of an instrument's scores, when it has two or more."""
-    for i, first in enumerate(scores):
-        if first.instrument_id == instrument:
-            for j in range(len(scores) - 1, i, -1):
-                if scores[j].instrument_id == instrument:
-                    return first, scores[j]
-            return None
-    return None
 
 
 def _event_kinds(facts: PatientFacts, _: Params) -> Value:
