@@ -86,16 +86,17 @@ class _Keys(dict[str, str]):
         return key
 
 
-class _ValueAndKey(dict[Any, tuple[str, str]]):
-    """enum member -> (its value, ``"prefix:value"``): no ``.value`` property per fact."""
+class _ValueAndKey(dict[Any, tuple[frozenset[str], str]]):
+    """enum member -> (``{its value}``, ``"prefix:value"``): no ``.value`` property per fact,
+    and a set value of one member is built once (most patients have one of each)."""
 
     def __init__(self, prefix: str) -> None:
         super().__init__()
         self.prefix = prefix
 
-    def __missing__(self, member: Any) -> tuple[str, str]:
+    def __missing__(self, member: Any) -> tuple[frozenset[str], str]:
         value = member.value
-        found = self[member] = (value, _key(self.prefix, value))
+        found = self[member] = (frozenset({value}), _key(self.prefix, value))
         return found
 
 
@@ -138,14 +139,15 @@ class _MedicationClasses(dict[Any, tuple[frozenset[str], tuple[str, ...], tuple[
         return found
 
 
-class _DiagnosisKeys(dict[str, str]):
-    """ICD-10 code -> its ``dx:`` key (the 3-character category), built once per code."""
+class _DiagnosisKeys(dict[str, tuple[frozenset[str], str]]):
+    """ICD-10 code -> (``{code}``, its ``dx:`` key, the 3-character category), built once
+    per code."""
 
-    def __missing__(self, code: str) -> str:
+    def __missing__(self, code: str) -> tuple[frozenset[str], str]:
         if len(self) >= 4096:
             self.clear()
-        key = self[code] = _DX_KEYS[code[:3]]
-        return key
+        found = self[code] = (frozenset({code}), _DX_KEYS[code[:3]])
+        return found
 
 
 _MEDICATION_CLASSES = _MedicationClasses()
@@ -158,7 +160,8 @@ def snapshot(facts: PatientFacts) -> tuple[set[str], dict[str, Value]]:
     set variables computed on the way (so the engine does not compute them twice).
 
     Plain loops, ``set.add`` and prebuilt key tables: this runs once per patient on every
-    re-check, so a set is only made for facts the patient has.
+    re-check. Set values start from prebuilt frozensets (one drug's classes, one
+    substance...): a new one is only made for a patient with two or more.
     """
     keys: set[str] = set()
     add = keys.add
@@ -166,23 +169,18 @@ def snapshot(facts: PatientFacts) -> tuple[set[str], dict[str, Value]]:
     current_substances = current_classes = ordered_classes = codes = methods = _NONE
     if facts.substances:
         add("substances")
-        found: set[str] = set()
         for use in facts.substances:
             if use.is_current:
                 if kratom is None and use.substance is _KRATOM:
                     kratom = use
                 value, key = _SUBSTANCES[use.substance]
-                found.add(value)
+                current_substances = current_substances | value if current_substances else value
                 add(key)
-        if found:
-            current_substances = frozenset(found)
     if kratom is not None:
         add("kratom")
         if kratom.kratom_form is not None:
             add(_KRATOM_FORMS[kratom.kratom_form][1])
     if facts.medications:
-        current: set[str] = set()
-        ordered: set[str] = set()
         for med in facts.medications:
             status = med.status
             if status is _ACTIVE or status is _ORDERED:  # MedicationFact.is_current
@@ -190,33 +188,28 @@ def snapshot(facts: PatientFacts) -> tuple[set[str], dict[str, Value]]:
                 classes, class_keys, ordered_keys = _MEDICATION_CLASSES[
                     med.name if med.rxnorm is None else (med.name, med.rxnorm)
                 ]
-                current |= classes
-                keys.update(class_keys)
-                if status is _ORDERED:
-                    ordered |= classes
-                    keys.update(ordered_keys)
-        if current:
-            current_classes = frozenset(current)
-        if ordered:
-            ordered_classes = frozenset(ordered)
+                if classes:
+                    current_classes = current_classes | classes if current_classes else classes
+                    keys.update(class_keys)
+                    if status is _ORDERED:
+                        ordered_classes = ordered_classes | classes if ordered_classes else classes
+                        keys.update(ordered_keys)
     if facts.diagnoses:
-        active: set[str] = set()
         for diagnosis in facts.diagnoses:
             if diagnosis.is_active:
-                active.add(diagnosis.icd10)
-                add(_DIAGNOSIS_KEYS[diagnosis.icd10])
-        if active:
+                code, key = _DIAGNOSIS_KEYS[diagnosis.icd10]
+                codes = codes | code if codes else code
+                add(key)
+        if codes:
             add("diagnoses")
-            codes = frozenset(active)
     if facts.labs:
         add("labs")
-        used: set[str] = set()
         for lab in facts.labs:
             add(_LAB_KEYS[lab.analyte])
             method, key = _LAB_METHODS[lab.method]
-            used.add(method)
-            add(key)
-        methods = frozenset(used)
+            if methods.isdisjoint(method):  # labs mostly share a method: no union then
+                methods = methods | method if methods else method
+                add(key)
     if facts.scores:
         add("scores")
         for score in facts.scores:
