@@ -274,12 +274,13 @@ def _explained_by(node: Condition) -> ExplainedBy | None:
 
     Values are hashable (float, bool, str, frozenset or None), and a leaf explained here
     holds, so its value has the one type its operator accepts: equal tuples mean equal
-    triggers."""
+    triggers. A node explained here holds, so ``holds`` has read each of its leaves into
+    the cache already."""
     if isinstance(node, Leaf):
         if node.operator.name in _FIXED_ACTUAL:
             return None
-        value = _reader(node)
-        return lambda values, facts: (value(values, facts),)
+        key = cache_key(node)
+        return lambda values, facts: (values[key],)
     if isinstance(node, Not):
         return None
     if isinstance(node, AllOf):
@@ -288,7 +289,14 @@ def _explained_by(node: Condition) -> ExplainedBy | None:
             return None
         if len(parts) == 1:
             return parts[0]
-        return lambda values, facts: tuple(x for part in parts for x in part(values, facts))
+
+        def all_of(values: Values, facts: PatientFacts) -> tuple[Any, ...]:
+            found: tuple[Any, ...] = ()
+            for part in parts:
+                found += part(values, facts)
+            return found
+
+        return all_of
     if isinstance(node, AnyOf):
         options = tuple((_holds(c), _explained_by(c)) for c in node.children)
 
