@@ -245,18 +245,8 @@ def _explain(node: Condition) -> Explain | tuple[Trigger, ...]:
 
 
 def _concatenate(parts: list[Explain | tuple[Trigger, ...]]) -> Explain:
-    """The triggers of every part, in order (fixed parts as they are)."""
-    if len(parts) == 2:
-        a, b = parts
-        if isinstance(a, tuple):
-            head, explain_b = a, _as_function(b)
-            return lambda values, facts: head + explain_b(values, facts)
-        explain_a = a
-        if isinstance(b, tuple):
-            tail = b
-            return lambda values, facts: explain_a(values, facts) + tail
-        explain_b = b
-        return lambda values, facts: explain_a(values, facts) + explain_b(values, facts)
+    """The triggers of every part, in order (fixed parts as they are). Speed matters
+    little here: the engine builds each distinct finding once."""
     calls = [_as_function(p) for p in parts]
     return lambda values, facts: tuple(t for part in calls for t in part(values, facts))
 
