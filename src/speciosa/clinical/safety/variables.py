@@ -140,8 +140,8 @@ class _MedicationClasses(dict[Any, tuple[frozenset[str], tuple[str, ...], tuple[
 
 
 class _DiagnosisKeys(dict[str, tuple[frozenset[str], str]]):
-    """ICD-10 code -> (``{code}``, its ``dx:`` key, the 3-character category), built once
-    per code."""
+    """ICD-10 code -> (``{code}``, the ``dx:`` key of its 3-character category), built
+    once per code."""
 
     def __missing__(self, code: str) -> tuple[frozenset[str], str]:
         if len(self) >= 4096:
