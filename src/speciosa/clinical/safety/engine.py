@@ -113,7 +113,7 @@ class Candidate:
         head = (rule.id, rule.version, rule.severity, rule.title, rule.message, rule.action)
         tail = (rule.citations, rule.evidence_cards)
         explain, explained_by = compiled.explain, compiled.explained_by
-        new = tuple.__new__  # Finding's fields in order, without NamedTuple.__new__'s checks
+        new = tuple.__new__  # Finding's fields in order, no Python-level NamedTuple.__new__
         self.finding: Callable[[Values, PatientFacts], Finding]
         if isinstance(explain, tuple):
             same = new(Finding, (*head, explain, *tail))  # the same triggers for everyone
