@@ -20,6 +20,7 @@ every-rule loop.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Callable
 from typing import Any
 
@@ -73,6 +74,10 @@ def cache_key(leaf: Leaf) -> Any:
     return leaf.variable.name if not leaf.params else leaf.slot
 
 
+# number comparisons as C functions (no Python frame per test in a number leaf)
+_COMPARE = {"gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
+
+
 def _bind(leaf: Leaf) -> Test:
     """The leaf's operator with its operand bound: ``test(value)``."""
     o = leaf.operand
@@ -108,9 +113,9 @@ def _bind(leaf: Leaf) -> Test:
         if name == "excludes_all":
             return lambda v: v is None or (isinstance(v, frozenset) and v.isdisjoint(o))
         if name == "is_empty":
-            return lambda v: not v
+            return operator.not_
         if name == "not_empty":
-            return lambda v: bool(v)
+            return bool
         if name == "any_startswith":
             prefixes = tuple(o)  # str.startswith takes a tuple: one call per code
 
@@ -160,6 +165,16 @@ def _holds(node: Condition) -> Holds:
         if direct is not None:
             return direct
         key, read, params, test = cache_key(node), node.variable.read, node.params, _bind(node)
+        compare, o = _COMPARE.get(node.operator.name), node.operand
+        if node.variable.type is ValueType.NUMBER and compare is not None:
+
+            def number_leaf(values: Values, facts: PatientFacts) -> bool:
+                found = values.get(key, _MISSING)
+                if found is _MISSING:
+                    found = values[key] = read(facts, params)
+                return isinstance(found, float) and compare(found, o)  # _bind's test, inline
+
+            return number_leaf
 
         def leaf(values: Values, facts: PatientFacts) -> bool:
             found = values.get(key, _MISSING)

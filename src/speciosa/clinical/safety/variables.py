@@ -340,12 +340,13 @@ def _score_total(facts: PatientFacts, params: Params) -> Value:
 
 
 def _score_item(facts: PatientFacts, params: Params) -> Value:
-    score = _latest(facts, params)
-    if score is None:
-        return None
-    items = score.items
-    values = [items[i] for i in params["items"] if i in items]
-    return float(max(values)) if values else None
+    instrument = str(params["instrument"])
+    for score in reversed(facts.scores):  # _latest, inline: the commonest score rule
+        if score.instrument_id == instrument:
+            items = score.items
+            values = [items[i] for i in params["items"] if i in items]
+            return float(max(values)) if values else None
+    return None
 
 
 def _score_band(facts: PatientFacts, params: Params) -> Value:
