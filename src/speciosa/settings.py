@@ -75,6 +75,10 @@ DATABASES = {
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQLite backend with a cheaper %s -> ? conversion (speciosa/core/sqlite3)
     DATABASES["default"]["ENGINE"] = "speciosa.core.sqlite3"
+    # Django's default test database for SQLite, named explicitly: test runners that
+    # recognise SQLite by the stock ENGINE string (pytest-django under xdist) would
+    # otherwise derive a file name from NAME
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     # WAL + a busy timeout let the web server and the task worker share one file.
     DATABASES["default"]["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
