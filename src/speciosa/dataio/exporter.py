@@ -79,15 +79,22 @@ def iter_table_rows(
     table: Table, program_id: int, page: int = PAGE, patients: Any = None
 ) -> Iterator[list[tuple[Any, ...]]]:
     """Pages of rows (tuples in ``table.columns`` order), keyset-paginated by id."""
-    qs = table_queryset(table, program_id, patients).order_by("pk")
-    paths = _value_paths(table)
+    qs = table_queryset(table, program_id, patients)
+    for rows in _keyset_pages(qs, _value_paths(table), page):
+        yield [row[1:] for row in rows]
+
+
+def _keyset_pages(qs: models.QuerySet, paths, page: int) -> Iterator[list[tuple[Any, ...]]]:
+    """``(pk, *paths)`` rows, one page at a time: ``id > last ORDER BY id LIMIT page``
+    (keyset pagination: each page costs the same, however deep, unlike OFFSET)."""
+    qs = qs.order_by("pk")
     last = 0
     while True:
         rows = list(qs.filter(pk__gt=last).values_list("pk", *paths)[:page])
         if not rows:
             return
         last = rows[-1][0]
-        yield [row[1:] for row in rows]
+        yield rows
 
 
 def response_queryset(program_id: int, patients: Any = None) -> models.QuerySet:
@@ -121,14 +128,9 @@ def iter_response_rows(
                 instruments[instrument_id] = None
         return instruments[instrument_id]
 
-    qs = response_queryset(program_id, patients).order_by("pk")
+    qs = response_queryset(program_id, patients)
     paths = ("patient__mrn", "instrument_id", "resource", "authored_at", "source")
-    last = 0
-    while True:
-        rows = list(qs.filter(pk__gt=last).values_list("pk", *paths)[:page])
-        if not rows:
-            return
-        last = rows[-1][0]
+    for rows in _keyset_pages(qs, paths, page):
         yield [
             (
                 mrn,
