@@ -6,6 +6,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from hypothesis import strategies as st
+
 from speciosa.clinical.facts import (
     DiagnosisFact,
     EventFact,
@@ -104,3 +106,24 @@ def event(kind: str, status: str = "scheduled") -> EventFact:
 
 def with_(facts: PatientFacts, **changes) -> PatientFacts:
     return replace(facts, **changes)
+
+
+# hypothesis strategy: medications of every class the rules know, plus an unknown one
+medication_facts = st.builds(
+    med,
+    st.sampled_from(
+        [
+            "alprazolam",
+            "atomoxetine",
+            "naltrexone",
+            "buprenorphine",
+            "methadone",
+            "adderall",
+            "gabapentin",
+            "oxycodone",
+            "sertraline",
+            "unknownium",
+        ]
+    ),
+    st.sampled_from(list(MedicationStatus)),
+)

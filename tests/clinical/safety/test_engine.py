@@ -6,10 +6,20 @@ from decimal import Decimal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from speciosa.clinical.facts import KratomForm, MedicationStatus, Substance, SubstanceUseFact
+from speciosa.clinical.facts import KratomForm, Substance, SubstanceUseFact
 from speciosa.clinical.safety.engine import evaluate, evaluate_each_rule
 from speciosa.clinical.safety.rules import Severity
-from tests.clinical.safety.builders import NOW, dx, kratom, lab, med, patient, score, uses
+from tests.clinical.safety.builders import (
+    NOW,
+    dx,
+    kratom,
+    lab,
+    med,
+    medication_facts,
+    patient,
+    score,
+    uses,
+)
 
 
 def test_findings_are_sorted_most_severe_first_then_by_rule_id():
@@ -112,24 +122,6 @@ _substance = st.builds(
     grams_per_day=st.one_of(st.none(), st.integers(0, 80).map(Decimal)),
     is_current=st.booleans(),
 )
-_medication = st.builds(
-    med,
-    st.sampled_from(
-        [
-            "alprazolam",
-            "atomoxetine",
-            "naltrexone",
-            "buprenorphine",
-            "methadone",
-            "adderall",
-            "gabapentin",
-            "oxycodone",
-            "sertraline",
-            "unknownium",
-        ]
-    ),
-    st.sampled_from(list(MedicationStatus)),
-)
 _score = st.one_of(
     st.builds(
         lambda t, i9: score("phq9", t, items={"9": i9}), st.integers(0, 27), st.integers(0, 3)
@@ -147,7 +139,7 @@ _facts = st.builds(
         labs=(lab("ALT", alt, 40),) if alt is not None else (),
     ),
     st.lists(_substance, max_size=3),
-    st.lists(_medication, max_size=3),
+    st.lists(medication_facts, max_size=3),
     st.lists(_score, max_size=3),
     st.lists(st.sampled_from(["F15.20", "G40.909", "F90.0", "F11.20"]), max_size=2),
     st.one_of(st.none(), st.floats(1, 400)),

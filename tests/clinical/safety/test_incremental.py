@@ -24,7 +24,17 @@ from speciosa.clinical.safety.incremental import (
     unknown_variables,
 )
 from speciosa.clinical.safety.rules import load_rules
-from tests.clinical.safety.builders import NOW, dx, event, lab, med, patient, score, uds
+from tests.clinical.safety.builders import (
+    NOW,
+    dx,
+    event,
+    lab,
+    med,
+    medication_facts,
+    patient,
+    score,
+    uds,
+)
 
 
 def test_every_variable_declares_its_inputs():
@@ -112,24 +122,6 @@ _substance = st.builds(
     st.one_of(st.none(), st.integers(0, 80).map(Decimal)),
     st.booleans(),
 )
-_medication = st.builds(
-    med,
-    st.sampled_from(
-        [
-            "alprazolam",
-            "atomoxetine",
-            "naltrexone",
-            "buprenorphine",
-            "methadone",
-            "adderall",
-            "gabapentin",
-            "oxycodone",
-            "sertraline",
-            "unknownium",
-        ]
-    ),
-    st.sampled_from(list(MedicationStatus)),
-)
 _days = st.integers(0, 60)
 _score = st.one_of(
     st.builds(
@@ -180,7 +172,7 @@ _facts = st.builds(
         is_pregnant=pregnant,
     ),
     st.lists(_substance, max_size=3),
-    st.lists(_medication, max_size=3),
+    st.lists(medication_facts, max_size=3),
     st.lists(_score, max_size=5),
     _codes,
     st.lists(_lab, max_size=3),
@@ -204,7 +196,7 @@ def _change(draw, before):
         after = replace(before, substances=tuple(draw(st.lists(_substance, max_size=3))))
         changes = {"substances"}
     elif kind == "medications":
-        after = replace(before, medications=tuple(draw(st.lists(_medication, max_size=3))))
+        after = replace(before, medications=tuple(draw(st.lists(medication_facts, max_size=3))))
         changes = {"medications"}
     elif kind == "diagnoses":
         after = replace(before, diagnoses=tuple(dx(c) for c in draw(_codes)))
