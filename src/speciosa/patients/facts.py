@@ -157,7 +157,8 @@ def build_facts_for_patients(
     if needs is None:
         extra = {field: _provided(field, ids) for field in _providers}
     else:
-        extra = {"events": _provided("events", ids)} if "events" in wanted else {}
+        # only registered fields: "events" has no provider until plans/research load
+        extra = {f: _provided(f, ids) for f in ("events",) if f in wanted and f in _providers}
         if needs.score_instruments:
             extra["scores"] = _needed_scores(ids, needs)
     result = {}
