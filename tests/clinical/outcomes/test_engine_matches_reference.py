@@ -224,6 +224,19 @@ def test_duckdb_equals_pandas_on_generated_networks(seed, n):
     assert measures_equal(fast, reference) == []
 
 
+def test_measures_on_parallel_cursors_equal_one_cursor():
+    """The measures run on two cursors at once (they must see the cohort table and the
+    extract's views); the numbers are those of one cursor running them in order, and
+    the measures come back in the dashboard's order."""
+    tables = generate_tables(300, seed=5, as_of=date(2026, 6, 30))
+    flt = CohortFilter(admitted_from=date(2025, 9, 1))
+    parallel = compute_measures_duckdb(tables, flt, date(2026, 6, 30), workers=2)
+    serial = compute_measures_duckdb(tables, flt, date(2026, 6, 30), workers=1)
+    assert list(parallel) == list(serial)
+    assert parallel["summary"][0]["n_patients"] > 0
+    assert measures_equal(parallel, serial) == []
+
+
 @settings(max_examples=40, deadline=None)
 @given(tables=extracts())
 def test_prepared_neighbours_match_a_plain_loop(tables):
