@@ -220,3 +220,59 @@ def test_cli_table_option_selects_responses(director, prescriber, program, tmp_p
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["files"] == {"responses.csv": len(RESPONSES)}
     assert not (tmp_path / "patients.csv").exists()
+
+
+def _response_uids(program) -> set[str]:
+    return {
+        str(u)
+        for u in QuestionnaireResponse.objects.filter(program=program).values_list("uid", flat=True)
+    }
+
+
+def test_round_trip_keeps_each_responses_uid(director, prescriber, program, tmp_path):
+    _record(prescriber, program)
+    before = _response_uids(program)
+    export_program(actor=director, program=program, out_dir=tmp_path / "out")
+    with (tmp_path / "out" / "responses.csv").open(newline="") as fh:
+        assert {r["uid"] for r in csv.DictReader(fh)} == before
+    wipe(program)
+    for source in csv_sources(tmp_path / "out"):
+        outcome = import_source(actor=prescriber, program=program, source=source)
+        assert outcome.rejected == 0, outcome.rejects_path
+    assert _response_uids(program) == before
+    # the stored FHIR resource carries the same id, and the new score points at it
+    for r in QuestionnaireResponse.objects.filter(program=program):
+        assert r.resource["id"] == str(r.uid)
+        assert Score.objects.get(response=r).response_id == r.pk
+
+
+def test_a_taken_or_malformed_response_uid_is_rejected_and_nothing_doubles(
+    director, prescriber, program, tmp_path
+):
+    _record(prescriber, program)
+    export_program(actor=director, program=program, out_dir=tmp_path, tables=["responses"])
+    with (tmp_path / "responses.csv").open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    taken = rows[0]
+    fresh = {**rows[1], "uid": "3f0c1b6e-8d1a-4c55-9d0e-0a7b6c5d4e3f"}
+    twice = {**rows[2], "uid": "3f0c1b6e-8d1a-4c55-9d0e-0a7b6c5d4e3f"}
+    bad = {**rows[3], "uid": "not-a-uuid"}
+    path = tmp_path / "again" / "responses.csv"
+    path.parent.mkdir()
+    with path.open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=RESPONSE_COLUMNS)
+        writer.writeheader()
+        writer.writerows([taken, fresh, twice, bad])
+    count = QuestionnaireResponse.objects.filter(program=program).count()
+    (source,) = csv_sources(path.parent)
+    outcome = import_source(actor=prescriber, program=program, source=source)
+    assert (outcome.imported, outcome.rejected) == (1, 3)
+    assert QuestionnaireResponse.objects.filter(program=program).count() == count + 1
+    assert QuestionnaireResponse.objects.filter(uid=fresh["uid"]).exists()
+    with open(outcome.rejects_path, newline="") as fh:
+        reasons = {(r["line"], r["field"], r["reason"]) for r in csv.DictReader(fh)}
+    assert reasons == {
+        ("2", "uid", f"a record with uid {taken['uid']} already exists"),
+        ("4", "uid", f"a record with uid {fresh['uid']} already exists"),
+        ("5", "uid", "'not-a-uuid' is not a valid UUID"),
+    }

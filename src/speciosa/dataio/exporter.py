@@ -129,17 +129,18 @@ def iter_response_rows(
         return instruments[instrument_id]
 
     qs = response_queryset(program_id, patients)
-    paths = ("patient__mrn", "instrument_id", "resource", "authored_at", "source")
+    paths = ("uid", "patient__mrn", "instrument_id", "resource", "authored_at", "source")
     for rows in _keyset_pages(qs, paths, page):
         yield [
             (
+                str(uid),
                 mrn,
                 instrument_id,
                 orjson.dumps(stored_answers(resource, instrument(instrument_id))).decode(),
                 authored_at,
                 source,
             )
-            for _, mrn, instrument_id, resource, authored_at, source in rows
+            for _, uid, mrn, instrument_id, resource, authored_at, source in rows
         ]
 
 

@@ -212,11 +212,18 @@ def _prepare_response(row: SourceRow, rejects: _Rejects) -> _Pending | None:
     except InvalidInput as exc:
         rejects.add(row, exc.reason, "taken_at")
         return None
+    raw_uid = str(values.get("uid") or "").strip()
+    try:  # not given: record_response draws a new one
+        uid = parse_value(QuestionnaireResponse, "uid", raw_uid) if raw_uid else None
+    except InvalidInput as exc:
+        rejects.add(row, exc.reason, "uid")
+        return None
     data = {
         "instrument_id": values["instrument_id"].strip(),
         "answers": answers,
         "taken_at": taken_at,
         "source": (values.get("source") or "").strip() or "clinician",
+        "uid": uid,
     }
     item = _Pending(row, data, str(values["mrn"]).strip())
     item.field_names = values.get("field_names") or {}
@@ -227,8 +234,10 @@ def _commit_responses(actor, program, items: list[_Pending], rejects: _Rejects) 
     """One record_response call per row, each in a savepoint: a rejected answer set
     leaves nothing behind, the rest of the chunk still commits."""
     from speciosa.clinical.errors import DomainError
+    from speciosa.measures.models import QuestionnaireResponse
     from speciosa.measures.services import record_response
 
+    items = _drop_taken_uids(QuestionnaireResponse, items, rejects, uid_of=lambda i: i.obj["uid"])
     patients = {
         p.mrn: p for p in Patient.objects.filter(program=program, mrn__in={i.mrn for i in items})
     }
@@ -316,13 +325,15 @@ def _commit_chunk(run, actor, program, pending, rejects, result) -> None:
     result.imported += len(accepted)
 
 
-def _drop_taken_uids(model, items: list[_Pending], rejects: _Rejects) -> list[_Pending]:
+def _drop_taken_uids(
+    model, items: list[_Pending], rejects: _Rejects, uid_of=lambda item: item.obj.uid
+) -> list[_Pending]:
     """Reject rows whose source ``uid`` is taken (in the database or earlier in the
     chunk). A uid the import generated (uuid4) is new by construction: not looked up."""
     given = [item for item in items if str(item.row.values.get("uid") or "").strip()]
     if not given:
         return items
-    uids = [item.obj.uid for item in given]
+    uids = [uid_of(item) for item in given]
     taken = set(model.objects.filter(uid__in=uids).values_list("uid", flat=True))
     checked = {id(item) for item in given}
     kept, seen = [], set()
@@ -330,10 +341,11 @@ def _drop_taken_uids(model, items: list[_Pending], rejects: _Rejects) -> list[_P
         if id(item) not in checked:
             kept.append(item)
             continue
-        if item.obj.uid in taken or item.obj.uid in seen:
-            rejects.add(item.row, f"a record with uid {item.obj.uid} already exists", "uid")
+        uid = uid_of(item)
+        if uid in taken or uid in seen:
+            rejects.add(item.row, f"a record with uid {uid} already exists", "uid")
             continue
-        seen.add(item.obj.uid)
+        seen.add(uid)
         kept.append(item)
     return kept
 

@@ -247,5 +247,6 @@ def build_record(table: Table, values: dict[str, Any], context: BuildContext | N
 # Questionnaire responses are not bulk-inserted: each goes through
 # ``measures.services.record_response`` (validate answers, score, safety, audit).
 RESPONSES = "responses"
-RESPONSE_COLUMNS = ("mrn", "instrument_id", "answers", "taken_at", "source")
+# ``uid`` (optional) keeps a response's identity through export -> import
+RESPONSE_COLUMNS = ("uid", "mrn", "instrument_id", "answers", "taken_at", "source")
 RESPONSE_REQUIRED = ("mrn", "instrument_id", "answers")

@@ -6,6 +6,7 @@ forms, self-report links, imports). Stable signature: other apps call it.
 
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import transaction
@@ -91,8 +92,10 @@ def build_rows(
     source: str,
     author=None,
     created_by=None,
+    uid: UUID | None = None,
 ) -> tuple[QuestionnaireResponse, Score, ComputedScore]:
-    """Validate and score, and build (unsaved) rows. Raises InvalidAnswer; saves nothing."""
+    """Validate and score, and build (unsaved) rows. Raises InvalidAnswer; saves nothing.
+    ``uid``: the response's identity when it comes from elsewhere (an import)."""
     instrument = instrument_named(instrument_id)
     result = score(instrument, answers, sex=patient.sex_at_birth)
     response = new_instance(
@@ -105,6 +108,7 @@ def build_rows(
         author=author,
         source=source,
         created_by=created_by,
+        **({"uid": uid} if uid is not None else {}),
     )
     response.resource = build_questionnaire_response(
         instrument,
@@ -143,6 +147,7 @@ def record_response(
     answers: dict[str, Any],
     taken_at: datetime | None = None,
     source: str = ResponseSource.CLINICIAN,
+    uid: UUID | None = None,
 ) -> Score:
     """Validate, score and store one response; audit it; tell the safety engine.
 
@@ -169,6 +174,7 @@ def record_response(
         source=source,
         author=user if source == ResponseSource.CLINICIAN else None,
         created_by=user,
+        uid=uid,
     )
     # ... then do: rows, audit entry and safety re-check in one transaction
     with shared_cursor():
