@@ -12,6 +12,7 @@ from ninja import Router, Status
 
 from speciosa.accounts.permissions import Action, require
 from speciosa.clinical.errors import NotFound
+from speciosa.measures.models import Score
 from speciosa.patients.queries import get_patient_for_user
 from speciosa.research import services
 from speciosa.research.analysis import study_consort
@@ -27,6 +28,7 @@ from speciosa.research.schemas import (
     AdverseEventIn,
     AdverseEventOut,
     AllocationOut,
+    AssessmentFromScoreIn,
     AssessmentIn,
     AssessmentOut,
     ConsentIn,
@@ -171,15 +173,7 @@ def subject_visits(request, protocol_id: str, subject_id: str):
 )
 def subject_assessments(request, protocol_id: str, subject_id: str):
     enrolment = _enrolment(request, protocol_id, subject_id, Action.VIEW_STUDY_DATA)
-    return [
-        AssessmentOut(
-            visit_code=a.visit_code,
-            instrument_id=a.instrument_id,
-            value=a.value,
-            assessed_at=a.assessed_at,
-        )
-        for a in enrolment.assessments.all()
-    ]
+    return [AssessmentOut.from_model(a) for a in enrolment.assessments.select_related("score")]
 
 
 @router.post(
@@ -192,15 +186,31 @@ def add_assessment(request, protocol_id: str, subject_id: str, body: AssessmentI
     if enrolment is None:
         raise NotFound("Subject not found")
     a = services.record_assessment(actor=request.auth, enrolment=enrolment, **body.dict())
-    return Status(
-        201,
-        AssessmentOut(
-            visit_code=a.visit_code,
-            instrument_id=a.instrument_id,
-            value=a.value,
-            assessed_at=a.assessed_at,
-        ),
+    return Status(201, AssessmentOut.from_model(a))
+
+
+@router.post(
+    "/studies/{protocol_id}/subjects/{subject_id}/assessments/from-score",
+    response={201: AssessmentOut},
+)
+def add_assessment_from_score(
+    request, protocol_id: str, subject_id: str, body: AssessmentFromScoreIn
+):
+    """The visit's value taken from one of the subject's scored questionnaires."""
+    study = get_study_for_user(request.auth, protocol_id, Action.RECORD_STUDY_DATA)
+    enrolment = Enrolment.objects.filter(study=study, subject_id=subject_id).first()
+    if enrolment is None:
+        raise NotFound("Subject not found")
+    # the subject's own score in this program, or not found (no probing other records)
+    score = Score.objects.filter(
+        uid=body.score_id, program_id=enrolment.program_id, patient_id=enrolment.patient_id
+    ).first()
+    if score is None:
+        raise NotFound("Score not found for this subject")
+    a = services.record_assessment_from_score(
+        actor=request.auth, enrolment=enrolment, visit_code=body.visit_code, score=score
     )
+    return Status(201, AssessmentOut.from_model(a))
 
 
 @router.post(

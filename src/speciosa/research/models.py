@@ -251,18 +251,32 @@ class RandomizationEntry(models.Model):
 
 
 class StudyAssessment(ClinicalRecord):
-    """One outcome value at a visit (e.g. kratom use days, COWS, ASRS total)."""
+    """One outcome value at a visit (e.g. kratom use days, COWS, ASRS total).
+
+    ``score``: the scored questionnaire the value was taken from (its total, its time),
+    so a study value can be traced to its source record; null for a value entered by
+    hand (e.g. use days from a timeline follow-back)."""
 
     enrolment = models.ForeignKey(Enrolment, on_delete=models.CASCADE, related_name="assessments")
     visit_code = models.CharField(max_length=20)
     instrument_id = models.CharField(max_length=40)
     value = models.FloatField()
     assessed_at = models.DateTimeField(default=timezone.now)
+    score = models.ForeignKey(
+        "measures.Score",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,  # source data of a trial outcome is never deleted under it
+        related_name="study_assessments",
+    )
 
     class Meta:
         ordering = ["assessed_at", "id"]
         indexes = [
             models.Index(fields=["enrolment", "instrument_id"], name="assessment_enrol_instr")
+        ]
+        constraints = [  # one score is one visit's value, not copied into several
+            models.UniqueConstraint(fields=["enrolment", "score"], name="assessment_unique_score")
         ]
 
 

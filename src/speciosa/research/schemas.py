@@ -148,11 +148,27 @@ class AssessmentIn(Schema):
     assessed_at: datetime | None = None
 
 
+class AssessmentFromScoreIn(Schema):
+    visit_code: str = Field(max_length=20)
+    score_id: UUID
+
+
 class AssessmentOut(Schema):
     visit_code: str
     instrument_id: str
     value: float
     assessed_at: datetime
+    score_id: UUID | None = None  # the scored questionnaire the value came from
+
+    @staticmethod
+    def from_model(a) -> "AssessmentOut":
+        return AssessmentOut(
+            visit_code=a.visit_code,
+            instrument_id=a.instrument_id,
+            value=a.value,
+            assessed_at=a.assessed_at,
+            score_id=a.score.uid if a.score_id else None,
+        )
 
 
 class AdverseEventIn(Schema):

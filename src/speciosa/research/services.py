@@ -31,6 +31,7 @@ from speciosa.clinical.research.adverse_events import (
 )
 from speciosa.clinical.research.study_status import StudyStatus, can_transition
 from speciosa.core.signals import patient_facts_changed
+from speciosa.measures.models import Score
 from speciosa.patients.facts import build_patient_facts
 from speciosa.patients.models import LabResult, Patient
 from speciosa.research.models import (
@@ -472,6 +473,47 @@ def record_assessment(
         obj=assessment,
         patient=enrolment.patient,
         detail={"subject_id": enrolment.subject_id, "visit": visit_code},
+    )
+    return assessment
+
+
+@transaction.atomic
+def record_assessment_from_score(
+    *, actor, enrolment: Enrolment, visit_code: str, score: Score
+) -> StudyAssessment:
+    """A visit's outcome value taken from a scored questionnaire of the subject: the
+    value is the score's total and the time its time, and the row keeps the link (source
+    data verification reads the response behind the number)."""
+    _check_study_data(actor, enrolment)
+    visit = enrolment.study.visit_definitions.filter(code=visit_code).first()
+    if visit is None:
+        raise InvalidInput("visit_code", f"{visit_code!r} is not a visit of this study")
+    if score.patient_id != enrolment.patient_id:
+        raise InvalidInput("score_id", "is not a score of this subject")
+    if score.instrument_id not in visit.instruments:
+        raise InvalidInput(
+            "score_id",
+            f"{score.instrument_id} is not assessed at visit {visit_code} "
+            f"({', '.join(visit.instruments) or 'no instruments'})",
+        )
+    if StudyAssessment.objects.filter(enrolment=enrolment, score=score).exists():
+        raise Conflict("This score is already a study assessment of this subject")
+    assessment = StudyAssessment.objects.create(
+        program_id=enrolment.program_id,
+        enrolment=enrolment,
+        visit_code=visit_code,
+        instrument_id=score.instrument_id,
+        value=score.total,
+        assessed_at=score.taken_at,
+        score=score,
+        created_by=actor,
+    )
+    write_audit(
+        actor=actor,
+        action=AuditAction.CREATE,
+        obj=assessment,
+        patient=enrolment.patient,
+        detail={"subject_id": enrolment.subject_id, "visit": visit_code, "score": str(score.uid)},
     )
     return assessment
 
