@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from speciosa.clinical.citations import Citation
 from speciosa.clinical.errors import InvalidInput, NotFound
+from speciosa.clinical.evidence.sources import load_sources, source_ids
 from speciosa.clinical.knowledge import load_data_file
 
 DATA = Path(__file__).parent / "data"
@@ -102,10 +103,10 @@ def _walk_pathway_refs(pathway: PathwayEntry) -> tuple[list[str], list[str], lis
 
 @cache
 def load_library(folder: Path = DATA) -> Library:
-    citations = {
-        key: Citation(**value)
-        for key, value in load_data_file(folder / "citations.yaml")["citations"].items()
-    }
+    # the shared citation library; aliases too, so plan versions stored under an entry's
+    # earlier id still print their citations
+    sources = load_sources()
+    citations = {name: sources[key] for name, key in source_ids().items()}
     interventions = {
         entry["id"]: InterventionEntry(**entry)
         for entry in load_data_file(folder / "interventions.yaml")["interventions"]
