@@ -140,3 +140,30 @@ def test_enrol_helper_still_enrols(study, program, prescriber):  # fixture sanit
     patient = make_patient(program, sex_at_birth="male", mrn="E1")
     add_kratom_use(patient)
     assert enrol(study, patient, prescriber).subject_id.startswith("KRT")
+
+
+def test_an_entered_total_outside_the_instruments_range_is_refused(enrolment, prescriber):
+    with pytest.raises(InvalidInput, match="phq9 totals run from 0 to 27"):
+        services.record_assessment(
+            actor=prescriber,
+            enrolment=enrolment,
+            visit_code="baseline",
+            instrument_id="phq9",
+            value=40,
+        )
+    ok = services.record_assessment(
+        actor=prescriber,
+        enrolment=enrolment,
+        visit_code="baseline",
+        instrument_id="phq9",
+        value=27,
+    )
+    # an outcome that is not a catalog instrument (use days) is not range-checked
+    days = services.record_assessment(
+        actor=prescriber,
+        enrolment=enrolment,
+        visit_code="week1",
+        instrument_id="tlfb_kratom",
+        value=45,
+    )
+    assert (ok.value, days.value) == (27, 45)

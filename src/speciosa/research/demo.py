@@ -88,7 +88,7 @@ def _value(rng: Random, model: dict[str, float], instrument: str, week: float) -
         return float(round(min(28, max(0, value))))
     if instrument == "cows":  # withdrawal: peaks in weeks 1-2, lower with buprenorphine
         peak = model["cows_peak"] + rng.gauss(0, 1.5) if 0 < week <= 2 else rng.gauss(3, 1.5)
-        return float(round(max(0, peak)))
+        return float(round(min(48, max(0, peak))))  # COWS 0-48
     value = model["asrs_start"] + model["asrs_slope"] * week + rng.gauss(0, 2)  # ASRS 0-72
     return float(round(max(0, min(72, value))))
 

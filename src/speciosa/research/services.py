@@ -21,6 +21,8 @@ from speciosa.audit.models import AuditAction
 from speciosa.audit.services import write_audit
 from speciosa.clinical.errors import Conflict, InvalidInput, NotFound
 from speciosa.clinical.facts import PatientFacts
+from speciosa.clinical.instruments import get_instrument
+from speciosa.clinical.instruments.definitions import TotalRule
 from speciosa.clinical.research import eligibility, randomization, stopping
 from speciosa.clinical.research.adverse_events import (
     AdverseEventFacts,
@@ -32,6 +34,7 @@ from speciosa.clinical.research.adverse_events import (
 from speciosa.clinical.research.study_status import StudyStatus, can_transition
 from speciosa.core.signals import patient_facts_changed
 from speciosa.measures.models import Score
+from speciosa.measures.services import instrument_dir
 from speciosa.patients.facts import build_patient_facts
 from speciosa.patients.models import LabResult, Patient
 from speciosa.research.models import (
@@ -458,6 +461,7 @@ def record_assessment(
         raise InvalidInput("visit_code", f"{visit_code!r} is not a visit of this study")
     if value < 0:
         raise InvalidInput("value", "must not be negative")
+    _check_in_score_range(instrument_id, value)
     assessment = StudyAssessment.objects.create(
         program_id=enrolment.program_id,
         enrolment=enrolment,
@@ -475,6 +479,22 @@ def record_assessment(
         detail={"subject_id": enrolment.subject_id, "visit": visit_code},
     )
     return assessment
+
+
+def _check_in_score_range(instrument_id: str, value: float) -> None:
+    """A value entered for a scored catalog instrument must be a total it can reach (a
+    PHQ-9 of 40 is a typing error). Other outcome ids (use days, lab values) are free."""
+    try:
+        instrument = get_instrument(instrument_id, instrument_dir())
+    except NotFound:
+        return
+    total = instrument.scoring.total
+    if total.rule is TotalRule.NONE:
+        return
+    if not total.min <= value <= total.max:
+        raise InvalidInput(
+            "value", f"{instrument_id} totals run from {total.min:g} to {total.max:g}"
+        )
 
 
 @transaction.atomic
