@@ -167,3 +167,61 @@ def test_an_entered_total_outside_the_instruments_range_is_refused(enrolment, pr
         value=45,
     )
     assert (ok.value, days.value) == (27, 45)
+
+
+# --- the visit entry page ------------------------------------------------------------
+
+
+def _visit_url(enrolment, code="baseline"):
+    return f"/research/KRT-01/subjects/{enrolment.subject_id}/visits/{code}/"
+
+
+def test_nurse_records_a_visit_from_a_score_in_the_window(client, nurse, enrolment, prescriber):
+    from speciosa.audit.models import AuditAction, AuditEvent
+
+    score = _phq9(enrolment.patient, prescriber)
+    client.force_login(nurse)
+    dashboard = client.get("/research/KRT-01/").content.decode()
+    assert _visit_url(enrolment) in dashboard  # the due visit links to its entry page
+    reads = AuditEvent.objects.filter(action=AuditAction.READ, patient=enrolment.patient)
+    before = reads.count()
+    page = client.get(_visit_url(enrolment)).content.decode()
+    assert str(score.uid) in page and "Casey" not in page
+    assert reads.count() == before + 1  # the subject's scores are a chart read
+    r = client.post(_visit_url(enrolment), {"instrument_id": "phq9", "score_id": str(score.uid)})
+    assert r.status_code == 302
+    a = StudyAssessment.objects.get(enrolment=enrolment)
+    assert (a.value, a.score_id, a.visit_code) == (16.0, score.pk, "baseline")
+    page = client.get(_visit_url(enrolment)).content.decode()
+    assert "from score" in page
+
+
+def test_entered_values_are_validated_and_errors_shown(client, nurse, enrolment, program):
+    client.force_login(nurse)
+    r = client.post(_visit_url(enrolment), {"instrument_id": "phq9", "value": "40"}, follow=True)
+    assert "phq9 totals run from 0 to 27" in r.content.decode()
+    other = _phq9(make_patient(program, mrn="X9"), nurse)
+    r = client.post(
+        _visit_url(enrolment), {"instrument_id": "phq9", "score_id": str(other.uid)}, follow=True
+    )
+    assert "Score not found for this subject" in r.content.decode()
+    assert not StudyAssessment.objects.exists()
+    client.post(_visit_url(enrolment), {"instrument_id": "tlfb_kratom", "value": "12"})
+    assert StudyAssessment.objects.get().value == 12
+
+
+def test_visit_entry_is_for_study_data_recorders_only(client, researcher, outsider, enrolment):
+    client.force_login(researcher)  # reads study data, records none
+    assert client.get(_visit_url(enrolment)).status_code == 403
+    assert "visits/baseline" not in client.get("/research/KRT-01/").content.decode()
+    client.force_login(outsider)
+    assert client.get(_visit_url(enrolment)).status_code == 404
+
+
+def test_visit_entry_needs_the_csrf_token(nurse, enrolment):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(nurse)
+    r = strict.post(_visit_url(enrolment), {"instrument_id": "tlfb_kratom", "value": "3"})
+    assert r.status_code == 403 and not StudyAssessment.objects.exists()
