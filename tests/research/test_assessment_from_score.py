@@ -113,7 +113,7 @@ def test_api_links_a_score_and_lists_it(api_client, enrolment, prescriber, resea
     reader.force_login(researcher)
     listed = reader.get(base).json()
     assert [(a["instrument_id"], a["score_id"]) for a in listed] == [("phq9", str(score.uid))]
-    # a score of another patient is not found through this subject (no probing)
+    # a score of another patient is bad input, as an unknown id is (no probing)
     other = make_patient(program, mrn="OTHER2")
     add_kratom_use(other)
     r = api_client.post(
@@ -121,7 +121,7 @@ def test_api_links_a_score_and_lists_it(api_client, enrolment, prescriber, resea
         json.dumps({"visit_code": "baseline", "score_id": str(_phq9(other, prescriber).uid)}),
         content_type="application/json",
     )
-    assert r.status_code == 404
+    assert r.status_code == 422 and "no score of this subject" in r.content.decode()
     assert StudyAssessment.objects.count() == 1
 
 
@@ -204,7 +204,7 @@ def test_entered_values_are_validated_and_errors_shown(client, nurse, enrolment,
     r = client.post(
         _visit_url(enrolment), {"instrument_id": "phq9", "score_id": str(other.uid)}, follow=True
     )
-    assert "Score not found for this subject" in r.content.decode()
+    assert "no score of this subject has this id" in r.content.decode()
     assert not StudyAssessment.objects.exists()
     client.post(_visit_url(enrolment), {"instrument_id": "tlfb_kratom", "value": "12"})
     assert StudyAssessment.objects.get().value == 12

@@ -164,6 +164,7 @@ PATH_PARAMS: dict[str, Callable[[World, Side], Any]] = {
     "protocol_id": lambda w, side: study_part(w, side, "protocol_id"),
     "subject_id": lambda w, side: study_part(w, side, "subject_id"),
     "consent_id": lambda w, side: study_part(w, side, "consent_id"),
+    "visit_code": lambda w, side: "baseline",
     # privacy
     "/api/privacy/:consent_id": part2_consent,
     # safety (issue 4)

@@ -125,6 +125,9 @@ API_RULES: dict[str, RouteRule] = {
     "POST /api/research/studies/{protocol_id}/subjects/{subject_id}/assessments": RouteRule(
         G.PROGRAM, A.RECORD_STUDY_DATA
     ),
+    "POST /api/research/studies/{protocol_id}/subjects/{subject_id}/assessments/from-score": (
+        RouteRule(G.PROGRAM, A.RECORD_STUDY_DATA)
+    ),
     "POST /api/research/studies/{protocol_id}/subjects/{subject_id}/adverse-events": RouteRule(
         G.PROGRAM, A.RECORD_STUDY_DATA
     ),
@@ -216,6 +219,9 @@ PAGE_RULES: dict[str, RouteRule] = {
     "/research/": RouteRule(G.SIGNED_IN, note="studies of own programs"),
     "/research/<slug:protocol_id>/": RouteRule(G.PROGRAM, note="dashboard: any member"),
     "/research/<slug:protocol_id>/report/": RouteRule(G.PROGRAM, A.VIEW_STUDY_DATA),
+    "/research/<slug:protocol_id>/subjects/<str:subject_id>/visits/<slug:visit_code>/": RouteRule(
+        G.PROGRAM, A.RECORD_STUDY_DATA, "visit data entry; lists the subject's scores"
+    ),
     "/healthz": RouteRule(G.PUBLIC, note="database ping, no data"),
     "/api/openapi.json": RouteRule(G.PUBLIC, note="the schema, no data"),
     "/api/docs": RouteRule(G.PUBLIC, note="Swagger UI, no data"),

@@ -11,7 +11,7 @@ from django.utils import timezone
 from ninja import Router, Status
 
 from speciosa.accounts.permissions import Action, require
-from speciosa.clinical.errors import NotFound
+from speciosa.clinical.errors import InvalidInput, NotFound
 from speciosa.measures.models import Score
 from speciosa.patients.queries import get_patient_for_user
 from speciosa.research import services
@@ -201,12 +201,13 @@ def add_assessment_from_score(
     enrolment = Enrolment.objects.filter(study=study, subject_id=subject_id).first()
     if enrolment is None:
         raise NotFound("Subject not found")
-    # the subject's own score in this program, or not found (no probing other records)
+    # the subject's own score in this program; any other id is the same bad input (an
+    # answer must not tell whether another patient's score exists)
     score = Score.objects.filter(
         uid=body.score_id, program_id=enrolment.program_id, patient_id=enrolment.patient_id
     ).first()
     if score is None:
-        raise NotFound("Score not found for this subject")
+        raise InvalidInput("score_id", "no score of this subject has this id")
     a = services.record_assessment_from_score(
         actor=request.auth, enrolment=enrolment, visit_code=body.visit_code, score=score
     )

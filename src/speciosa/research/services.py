@@ -462,21 +462,30 @@ def record_assessment(
     if value < 0:
         raise InvalidInput("value", "must not be negative")
     _check_in_score_range(instrument_id, value)
-    assessment = StudyAssessment.objects.create(
-        program_id=enrolment.program_id,
-        enrolment=enrolment,
+    return _store_assessment(
+        actor,
+        enrolment,
         visit_code=visit_code,
         instrument_id=instrument_id,
         value=value,
         assessed_at=assessed_at or timezone.now(),
-        created_by=actor,
     )
+
+
+def _store_assessment(actor, enrolment: Enrolment, **fields) -> StudyAssessment:
+    """Insert a checked assessment and its audit row."""
+    assessment = StudyAssessment.objects.create(
+        program_id=enrolment.program_id, enrolment=enrolment, created_by=actor, **fields
+    )
+    detail = {"subject_id": enrolment.subject_id, "visit": assessment.visit_code}
+    if assessment.score_id:
+        detail["score"] = str(assessment.score.uid)
     write_audit(
         actor=actor,
         action=AuditAction.CREATE,
         obj=assessment,
         patient=enrolment.patient,
-        detail={"subject_id": enrolment.subject_id, "visit": visit_code},
+        detail=detail,
     )
     return assessment
 
@@ -518,24 +527,15 @@ def record_assessment_from_score(
         )
     if StudyAssessment.objects.filter(enrolment=enrolment, score=score).exists():
         raise Conflict("This score is already a study assessment of this subject")
-    assessment = StudyAssessment.objects.create(
-        program_id=enrolment.program_id,
-        enrolment=enrolment,
+    return _store_assessment(
+        actor,
+        enrolment,
         visit_code=visit_code,
         instrument_id=score.instrument_id,
         value=score.total,
         assessed_at=score.taken_at,
         score=score,
-        created_by=actor,
     )
-    write_audit(
-        actor=actor,
-        action=AuditAction.CREATE,
-        obj=assessment,
-        patient=enrolment.patient,
-        detail={"subject_id": enrolment.subject_id, "visit": visit_code, "score": str(score.uid)},
-    )
-    return assessment
 
 
 @transaction.atomic

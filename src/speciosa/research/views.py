@@ -15,7 +15,7 @@ from django.utils.safestring import mark_safe
 
 from speciosa.accounts.access import roles_in
 from speciosa.accounts.permissions import Action, can
-from speciosa.clinical.errors import DomainError, InvalidInput, NotFound, PermissionDenied
+from speciosa.clinical.errors import DomainError, InvalidInput, PermissionDenied
 from speciosa.clinical.research.charts import consort_svg
 from speciosa.clinical.research.visits import VisitState
 from speciosa.measures.models import Score
@@ -93,7 +93,7 @@ def _record_visit_value(request, enrolment: Enrolment, visit_code: str) -> None:
             ).first()
         )
         if not score:
-            raise NotFound("Score not found for this subject")
+            raise InvalidInput("score_id", "no score of this subject has this id")
         services.record_assessment_from_score(
             actor=request.user, enrolment=enrolment, visit_code=visit_code, score=score
         )
