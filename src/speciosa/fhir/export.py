@@ -26,10 +26,13 @@ NDJSON_FORMATS = {None, "", "application/fhir+ndjson", "application/ndjson", "nd
 
 
 def exportable_types(level: str) -> list[str]:
-    """System export: every type. Patient and Group export: the patient compartment."""
+    """System export: every type. Patient and Group export: the patient compartment.
+    Types that need a permission beyond chart access (AuditEvent) are not exported: a job
+    keeps only the caller's chart programs, not who may read what else."""
+    readable = {name: rt for name, rt in REGISTRY.items() if rt.read_action is None}
     if level == ExportLevel.SYSTEM:
-        return sorted(REGISTRY)
-    return sorted(name for name, rt in REGISTRY.items() if rt.has_patient)
+        return sorted(readable)
+    return sorted(name for name, rt in readable.items() if rt.has_patient)
 
 
 def job_dir(job: ExportJob) -> Path:

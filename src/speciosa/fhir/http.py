@@ -18,8 +18,9 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
-from speciosa.accounts.access import program_ids_for
+from speciosa.accounts.access import memberships_for, program_ids_for
 from speciosa.accounts.models import ApiToken
+from speciosa.accounts.permissions import Action, can
 from speciosa.audit.models import AuditAction
 from speciosa.audit.services import write_audit
 from speciosa.clinical.errors import DomainError
@@ -48,6 +49,7 @@ class FhirContext:
     token: ApiToken | None
     program_ids: frozenset[int]
     base_url: str
+    token_program_ids: frozenset[int] = frozenset()  # the token's program list; empty: any
     audit_action: str = ""
     audit_obj: Any = None
     audit_type: str = ""
@@ -63,6 +65,18 @@ class FhirContext:
             raise FhirError(
                 403, "This API token has the read scope; writes need a read_write token"
             )
+
+    def program_ids_with(self, action: str) -> frozenset[int]:
+        """Programs where the caller holds ``action`` through any role (not only the
+        clinical ones ``program_ids`` counts), within the token's program list."""
+        found = {
+            m.program_id
+            for m in memberships_for(self.user)
+            if can(self.user, Action(action), m.program_id)
+        }
+        if self.token_program_ids:
+            found &= self.token_program_ids
+        return frozenset(found)
 
     def require_program(self, program_id: int) -> None:
         """Objects of programs outside the caller's scope are reported as not found."""
@@ -138,12 +152,17 @@ def authenticate(request: HttpRequest) -> FhirContext:
         if request.method in UNSAFE_METHODS:
             _check_csrf(request)
     program_ids = set(program_ids_for(user))
+    limited: set[int] = set()
     if token is not None:
         limited = set(token.programs.values_list("pk", flat=True))
         if limited:
             program_ids &= limited
     return FhirContext(
-        user=user, token=token, program_ids=frozenset(program_ids), base_url=fhir_base_url(request)
+        user=user,
+        token=token,
+        program_ids=frozenset(program_ids),
+        base_url=fhir_base_url(request),
+        token_program_ids=frozenset(limited),
     )
 
 

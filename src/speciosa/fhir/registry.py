@@ -14,6 +14,7 @@ from typing import Any
 from django.db.models import Model, Q, QuerySet
 
 from speciosa.fhir.http import FhirContext
+from speciosa.fhir.outcome import FhirError
 
 ParamFilter = Callable[[str], Q]
 NOTHING = Q(pk__in=[])
@@ -38,6 +39,9 @@ class Source:
     # instances) and ``to_fhir`` must read only these names ("patient__uid" arrives as
     # ``patient_uid``). Empty: export instantiates models like every other path.
     export_fields: tuple[str, ...] = ()
+
+    def resource_id(self, obj: Any) -> str:
+        return str(getattr(obj, self.id_field))
 
     def queryset(self, program_ids: Iterable[int]) -> QuerySet:
         if self.base is not None:
@@ -69,10 +73,27 @@ class ResourceType:
     history: Callable[[FhirContext, Any], list[dict[str, Any]]] | None = None
     profile: str = ""
     documentation: str = ""
+    # A permission beyond seeing charts (AuditEvent: view_audit). The caller then sees the
+    # programs where one of their roles holds it, administrators included; holding it in
+    # none is a 403. Such types stay out of $export, whose job keeps only chart programs.
+    read_action: str | None = None
 
     @property
     def has_patient(self) -> bool:
         return all(s.patient_path for s in self.sources)
+
+    def program_ids_for(self, ctx: FhirContext) -> frozenset[int]:
+        """The programs whose rows of this type the caller may read."""
+        if self.read_action is None:
+            return ctx.program_ids
+        allowed = ctx.program_ids_with(self.read_action)
+        if not allowed:
+            raise FhirError(
+                403,
+                f"Reading {self.name} needs the {self.read_action} permission (program "
+                "director or administrator) in a program this caller may see",
+            )
+        return allowed
 
     def source_for(self, obj: Any) -> Source:
         for source in self.sources:

@@ -108,7 +108,9 @@ def uid_filter(path: str, resource_type: str):
 
 def common_filters(source: Source) -> dict[str, Any]:
     filters: dict[str, Any] = {
-        "_id": uid_filter(source.id_field, "") if source.id_field == "uid" else None,
+        "_id": uid_filter("uid", "")
+        if source.id_field == "uid"
+        else (lambda value: Q(**{source.id_field: value})),
         "_lastUpdated": date_filter(source.updated_field),
     }
     if source.patient_path:
@@ -192,12 +194,13 @@ def search_page(rt: ResourceType, ctx: FhirContext, pairs: list[tuple[str, str]]
     filters, control = parse_query(rt, pairs, strict=strict)
     count = parse_count(control)
     start_index, after_pk = parse_cursor(rt, control)
+    program_ids = rt.program_ids_for(ctx)
     found: list[tuple[Source, Any]] = []
     next_cursor = None
     for index, source in enumerate(rt.sources):
         if index < start_index:
             continue
-        qs = filtered(source, filters, ctx.program_ids).order_by("pk")
+        qs = filtered(source, filters, program_ids).order_by("pk")
         if index == start_index and after_pk:
             qs = qs.filter(pk__gt=after_pk)
         remaining = count - len(found)
@@ -216,7 +219,8 @@ def search_page(rt: ResourceType, ctx: FhirContext, pairs: list[tuple[str, str]]
 
 
 def total_matches(rt: ResourceType, ctx: FhirContext, filters: dict[str, list[str]]) -> int:
-    return sum(filtered(s, filters, ctx.program_ids).count() for s in rt.sources)
+    program_ids = rt.program_ids_for(ctx)
+    return sum(filtered(s, filters, program_ids).count() for s in rt.sources)
 
 
 def gather_includes(
@@ -238,7 +242,8 @@ def gather_includes(
         target = REGISTRY[target_name]
         ids = {getattr(obj, attr) for _, obj in found if getattr(obj, attr, None) is not None}
         for source in target.sources:
-            for obj in source.queryset(ctx.program_ids).filter(pk__in=ids).order_by("pk"):
+            scope = target.program_ids_for(ctx)
+            for obj in source.queryset(scope).filter(pk__in=ids).order_by("pk"):
                 if (target_name, obj.pk) not in seen:
                     seen.add((target_name, obj.pk))
                     included.append((target, source, obj))

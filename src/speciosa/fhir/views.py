@@ -8,6 +8,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from speciosa.audit.models import AuditAction
 from speciosa.fhir.capability import capability_statement
 from speciosa.fhir.http import (
     FhirContext,
@@ -55,16 +56,16 @@ def versioned_headers(ctx: FhirContext, resource: dict[str, Any]) -> dict[str, s
 
 
 def find_or_404(rt: ResourceType, ctx: FhirContext, resource_id: str) -> tuple[Source, Any]:
-    found = rt.find(ctx.program_ids, resource_id)
+    found = rt.find(rt.program_ids_for(ctx), resource_id)
     if found is None:
         raise FhirError(404, f"{rt.name}/{resource_id} is not known (or not in your programs)")
     return found
 
 
-def audit_object(ctx: FhirContext, rt: ResourceType, obj: Any) -> None:
+def audit_object(ctx: FhirContext, rt: ResourceType, source: Source, obj: Any) -> None:
     ctx.audit_obj = obj
     ctx.audit_type = f"fhir:{rt.name}"
-    ctx.audit_id = str(getattr(obj, "uid", obj.pk))
+    ctx.audit_id = source.resource_id(obj)
 
 
 def query_pairs(request: HttpRequest) -> list[tuple[str, str]]:
@@ -169,10 +170,11 @@ def search_post_view(request: HttpRequest, ctx: FhirContext, type_name: str) -> 
 
 def search(request, ctx: FhirContext, rt: ResourceType, pairs) -> HttpResponse:
     bundle, found = search_bundle(rt, ctx, pairs, strict=not is_lenient(request))
+    ctx.audit_action = AuditAction.READ  # also for POST _search, which only reads
     ctx.audit_type = f"fhir:{rt.name}"
     ctx.audit_detail = {
         "count": len(found),
-        "ids": [str(getattr(obj, "uid", obj.pk)) for _, obj in found][:200],
+        "ids": [source.resource_id(obj) for source, obj in found][:200],
     }
     return fhir_response(bundle)
 
@@ -189,7 +191,7 @@ def create_resource(ctx: FhirContext, rt: ResourceType, body: dict[str, Any]) ->
     with transaction.atomic():
         obj = rt.create(ctx, body)
     source, stored = find_or_404(rt, ctx, str(obj.uid))
-    audit_object(ctx, rt, stored)
+    audit_object(ctx, rt, source, stored)
     return source.to_fhir(stored)
 
 
@@ -206,7 +208,7 @@ def instance_view(request, ctx: FhirContext, type_name: str, resource_id: str) -
     allowed = ["GET"] + (["PUT"] if rt.update else []) + (["DELETE"] if rt.delete else [])
     if request.method == "GET":
         source, obj = find_or_404(rt, ctx, resource_id)
-        audit_object(ctx, rt, obj)
+        audit_object(ctx, rt, source, obj)
         resource = source.to_fhir(obj)
         headers = versioned_headers(ctx, resource)
         del headers["Location"]
@@ -215,7 +217,7 @@ def instance_view(request, ctx: FhirContext, type_name: str, resource_id: str) -
         return update(request, ctx, rt, resource_id)
     if request.method == "DELETE" and rt.delete:
         source, obj = find_or_404(rt, ctx, resource_id)
-        audit_object(ctx, rt, obj)
+        audit_object(ctx, rt, source, obj)
         with transaction.atomic():
             rt.delete(ctx, obj)
         return HttpResponse(status=204)
@@ -257,7 +259,7 @@ def update_resource(ctx, rt: ResourceType, obj, body: dict[str, Any], version: i
     with transaction.atomic():
         rt.update(ctx, obj, body, version)
     source, stored = find_or_404(rt, ctx, str(obj.uid))
-    audit_object(ctx, rt, stored)
+    audit_object(ctx, rt, source, stored)
     return source.to_fhir(stored)
 
 
@@ -270,7 +272,7 @@ def history_view(request, ctx: FhirContext, type_name: str, resource_id: str, ve
     if request.method != "GET":
         raise method_not_allowed(request, ["GET"], f"{type_name}/<id>/_history")
     source, obj = find_or_404(rt, ctx, resource_id)
-    audit_object(ctx, rt, obj)
+    audit_object(ctx, rt, source, obj)
     versions = rt.history(ctx, obj) if rt.history else [source.to_fhir(obj)]
     if version_id is not None:
         for resource in versions:
