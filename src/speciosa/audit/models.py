@@ -59,7 +59,11 @@ class AuditEvent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["chain", "seq"], name="audit_unique_chain_seq")
         ]
-        indexes = [models.Index(fields=["patient", "at"], name="audit_patient_at")]
+        indexes = [
+            models.Index(fields=["patient", "at"], name="audit_patient_at"),
+            # FHIR AuditEvent ids are row hashes: a read by id must not scan the program
+            models.Index(fields=["hash"], name="audit_hash"),
+        ]
         ordering = ["chain", "seq"]
 
     def __str__(self) -> str:
