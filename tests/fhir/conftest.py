@@ -59,6 +59,12 @@ def fhir_outsider(client, outsider):
 
 
 @pytest.fixture
+def fhir_director(client, director):
+    """Program director of ``program`` (may read its audit log), read scope."""
+    return token_client(client, director, scope="read")
+
+
+@pytest.fixture
 def charted_patient(patient):
     """``patient`` with kratom use, a liver panel value and a medication."""
     add_kratom_use(patient, grams="24", form="extract_shot", doses_per_day=3)

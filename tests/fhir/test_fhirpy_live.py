@@ -2,7 +2,12 @@
 
 import pytest
 from fhirpy import SyncFHIRClient
-from fhirpy.base.exceptions import MultipleResourcesFound, OperationOutcome, ResourceNotFound
+from fhirpy.base.exceptions import (
+    ForbiddenError,
+    MultipleResourcesFound,
+    OperationOutcome,
+    ResourceNotFound,
+)
 
 from speciosa.accounts.models import ApiToken
 from speciosa.fhir.validation import validate_resource
@@ -109,3 +114,22 @@ def test_fhirpy_posts_questionnaire_response_finds_score_and_detected_issue(fhir
     issue = fhir_client.reference("DetectedIssue", issues[0].id).to_resource()
     assert issue["severity"] == "high"
     validate_resource(issue.serialize(), "DetectedIssue")
+
+
+def test_fhirpy_reads_the_audit_log_as_director(fhir_client, live_server, director, patient):
+    from speciosa.audit.models import AuditAction
+    from speciosa.audit.services import write_audit
+
+    row = write_audit(actor=director, action=AuditAction.CREATE, obj=patient)
+    _, secret = ApiToken.issue(user=director, name="auditor", scope="read")
+    auditor = SyncFHIRClient(f"{live_server.url}/fhir", authorization=f"Bearer {secret}")
+    found = auditor.resources("AuditEvent").search(patient=str(patient.uid), action="C").fetch_all()
+    assert [e.id for e in found] == [row.hash]
+    event = auditor.reference("AuditEvent", row.hash).to_resource()
+    validate_resource(event.serialize(), "AuditEvent")
+    assert event["entity"][0]["what"]["reference"] == f"Patient/{patient.uid}"
+
+    # the prescriber's client may not read the audit log: a 403 OperationOutcome, no rows
+    with pytest.raises(ForbiddenError) as excinfo:
+        fhir_client.resources("AuditEvent").fetch_all()
+    assert "view_audit" in str(excinfo.value)

@@ -16,6 +16,7 @@ CORE_MODULES = [
     "safety",
     "plans",
     "consent",
+    "audit",
 ]
 
 
