@@ -179,9 +179,11 @@ API_RULES: dict[str, RouteRule] = {
     "GET /api/plans/{plan_id}/diff": RouteRule(G.CHART, A.VIEW_CHART),
     "GET /api/plans/{plan_id}/induction-check": RouteRule(G.CHART, A.VIEW_CHART),
     "POST /api/plans/patients/{patient_id}/events": RouteRule(G.CHART, A.EDIT_PLAN),
-    "GET /api/plans/{plan_id}/pdf": RouteRule(G.CHART, A.VIEW_CHART, "audited as export"),
+    "GET /api/plans/{plan_id}/pdf": RouteRule(
+        G.CHART, A.VIEW_CHART, "audited as export; ?recipient=&purpose= needs DISCLOSE + consent"
+    ),
     "GET /api/plans/{plan_id}/discharge-summary.pdf": RouteRule(
-        G.CHART, A.VIEW_CHART, "audited as export"
+        G.CHART, A.VIEW_CHART, "audited as export; ?recipient=&purpose= needs DISCLOSE + consent"
     ),
 }
 
@@ -211,6 +213,9 @@ PAGE_RULES: dict[str, RouteRule] = {
     ),
     "/plans/<uuid:plan_id>/status/": RouteRule(
         G.CHART, A.EDIT_PLAN, "POST only (GET is 405 after the gate)"
+    ),
+    "/plans/<uuid:plan_id>/disclosure.pdf": RouteRule(
+        G.CHART, A.DISCLOSE, "Part 2 disclosure PDF; POST only (GET is 405 after the gate)"
     ),
     "/evidence/": RouteRule(G.SIGNED_IN, note="evidence cards: public knowledge, no patient data"),
     "/evidence/<str:card_id>/": RouteRule(G.SIGNED_IN, note="one evidence card"),

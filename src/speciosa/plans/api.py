@@ -5,7 +5,7 @@ from uuid import UUID
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router
+from ninja import Query, Router
 from ninja.responses import Status
 
 from speciosa.audit.models import AuditAction
@@ -13,9 +13,11 @@ from speciosa.audit.services import write_audit
 from speciosa.clinical.planning.document import diff_plans
 from speciosa.clinical.planning.induction import InductionCheck, check_induction_readiness
 from speciosa.clinical.planning.library import load_library
+from speciosa.clinical.privacy.part2 import Purpose
 from speciosa.patients.facts import build_patient_facts
 from speciosa.patients.queries import get_patient_for_user
 from speciosa.plans import services
+from speciosa.plans.disclosure import PlanPdf, clean_recipient, disclose_plan_pdf
 from speciosa.plans.models import PlanVersion
 from speciosa.plans.queries import get_plan_for_user, plans_due_for_review, plans_for_user
 from speciosa.plans.schemas import (
@@ -33,6 +35,7 @@ from speciosa.plans.schemas import (
     PlanSummaryOut,
     PlanVersionOut,
 )
+from speciosa.privacy.hooks import NOTICE_HEADER
 
 router = Router(tags=["plans"])
 
@@ -165,26 +168,67 @@ def record_care_event(request, patient_id: UUID, body: CareEventIn):
     return Status(201, CareEventOut(id=event.uid))
 
 
-def _pdf_response(request, plan, kind: str, render) -> HttpResponse:
-    # a PDF carries the whole plan out of the system: audited as an export
-    write_audit(actor=request.auth, action=AuditAction.EXPORT, obj=plan, detail={"pdf": kind})
-    response = HttpResponse(render(plan), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="{kind}-{plan.uid}.pdf"'
+def _pdf_response(
+    request, plan, document: PlanPdf, render, recipient: str | None, purpose: Purpose | None
+) -> HttpResponse:
+    """The PDF for in-program use, or, with ``recipient`` and ``purpose``, a Part 2
+    disclosure to that recipient (``plans.disclosure``; 403 ``consent_required`` without a
+    covering consent)."""
+    outside = clean_recipient(recipient, purpose.value if purpose else None)
+    if outside is None:
+        # a PDF carries the whole plan out of the system: audited as an export
+        write_audit(
+            actor=request.auth, action=AuditAction.EXPORT, obj=plan, detail={"pdf": document.value}
+        )
+        response = HttpResponse(render(plan), content_type="application/pdf")
+    else:
+        disclosed = disclose_plan_pdf(
+            actor=request.auth,
+            plan=plan,
+            document=document,
+            recipient=outside[0],
+            purpose=outside[1],
+            render=render,
+        )
+        response = HttpResponse(disclosed.content, content_type="application/pdf")
+        response[NOTICE_HEADER] = disclosed.receipt.short_notice
+    response["Content-Disposition"] = f'inline; filename="{document}-{plan.uid}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
 
 
+# recipient + purpose: a PDF for someone outside the program (42 CFR Part 2 disclosure)
+RECIPIENT_DOC = "Person or organisation outside the program; needs their Part 2 consent"
+
+
 @router.get("/{plan_id}/pdf")
-def plan_pdf(request, plan_id: UUID):
+def plan_pdf(
+    request,
+    plan_id: UUID,
+    recipient: str | None = Query(None, description=RECIPIENT_DOC),
+    purpose: Purpose | None = None,
+):
     from speciosa.plans.pdf import render_plan_pdf
 
     plan = get_plan_for_user(request.auth, plan_id)
-    return _pdf_response(request, plan, "treatment-plan", render_plan_pdf)
+    return _pdf_response(request, plan, PlanPdf.TREATMENT_PLAN, render_plan_pdf, recipient, purpose)
 
 
 @router.get("/{plan_id}/discharge-summary.pdf")
-def discharge_summary_pdf(request, plan_id: UUID):
+def discharge_summary_pdf(
+    request,
+    plan_id: UUID,
+    recipient: str | None = Query(None, description=RECIPIENT_DOC),
+    purpose: Purpose | None = None,
+):
     from speciosa.plans.pdf import render_discharge_summary_pdf
 
     plan = get_plan_for_user(request.auth, plan_id)
-    return _pdf_response(request, plan, "discharge-summary", render_discharge_summary_pdf)
+    return _pdf_response(
+        request,
+        plan,
+        PlanPdf.DISCHARGE_SUMMARY,
+        render_discharge_summary_pdf,
+        recipient,
+        purpose,
+    )

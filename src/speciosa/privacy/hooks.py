@@ -2,7 +2,8 @@
 
 * PDF for a third party: ``record_disclosure(actor=..., patient=..., recipient=...,
   purpose=..., categories=[...], channel=Channel.PDF_EXPORT)`` before rendering; print
-  ``receipt.notice`` and ``receipt.scope`` on the document.
+  ``receipt.notice`` and ``receipt.scope`` on the document (wired for plan PDFs in
+  ``speciosa.plans.disclosure.disclose_plan_pdf``).
 * FHIR by an external client app (``ApiToken.is_external_client``):
   ``guard_external_fhir_request`` before the view and ``disclose_external_fhir_response``
   after it (wired into ``speciosa.fhir.http.fhir_endpoint``).

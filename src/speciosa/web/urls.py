@@ -38,6 +38,11 @@ urlpatterns = [
     ),
     path("plans/<uuid:plan_id>/sign/", views.plan_sign, name="plan_sign"),
     path("plans/<uuid:plan_id>/status/", views.plan_objective_status, name="plan_item_status"),
+    path(
+        "plans/<uuid:plan_id>/disclosure.pdf",
+        views.plan_disclosure_pdf,
+        name="plan_disclosure_pdf",
+    ),
     path("evidence/", views.evidence_list, name="evidence_list"),
     path("evidence/<str:card_id>/", views.evidence_detail, name="evidence_detail"),
     path("healthz", views.healthz, name="healthz"),

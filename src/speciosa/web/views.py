@@ -17,13 +17,16 @@ from speciosa.accounts.permissions import Action, can
 from speciosa.clinical.errors import DomainError, InvalidAnswer, InvalidInput, NotFound
 from speciosa.clinical.evidence.cards import load_cards
 from speciosa.clinical.instruments.catalog import load_catalog
+from speciosa.clinical.privacy.part2 import Purpose
 from speciosa.measures.models import Score
 from speciosa.measures.queries import due_assessments
 from speciosa.measures.services import instrument_dir, instrument_named, record_response
 from speciosa.patients.models import Episode
 from speciosa.patients.queries import get_patient_for_user, patients_for_user
+from speciosa.plans.disclosure import PlanPdf, clean_recipient, disclose_plan_pdf
 from speciosa.plans.queries import get_plan_for_user
 from speciosa.plans.services import change_plan, create_plan_from_template, sign_plan
+from speciosa.privacy.hooks import NOTICE_HEADER
 from speciosa.safety.models import Alert
 from speciosa.safety.queries import get_alert_for_user
 from speciosa.safety.services import acknowledge_alert, override_alert
@@ -175,6 +178,49 @@ def plan_objective_status(request, plan_id):
     return redirect(reverse("patient_chart", args=[plan.patient.uid]) + "#plan")
 
 
+def plan_disclosure_pdf(request, plan_id):
+    """The plan or discharge-summary PDF for a named recipient outside the program.
+
+    A 42 CFR Part 2 disclosure (``plans.disclosure``): POST with CSRF, the DISCLOSE
+    permission and the patient's covering consent; a refusal goes back to the chart with
+    the reason and no PDF."""
+    try:
+        plan = get_plan_for_user(request.user, plan_id)
+    except NotFound as exc:
+        raise Http404("Plan not found") from exc
+    if not can(request.user, Action.DISCLOSE, plan.program_id):
+        return HttpResponse("Your role may not disclose records", status=403)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    from speciosa.plans.pdf import render_discharge_summary_pdf, render_plan_pdf
+
+    renderers = {
+        PlanPdf.TREATMENT_PLAN: render_plan_pdf,
+        PlanPdf.DISCHARGE_SUMMARY: render_discharge_summary_pdf,
+    }
+    try:
+        document = PlanPdf(request.POST.get("document", ""))
+        outside = clean_recipient(request.POST.get("recipient"), request.POST.get("purpose"))
+        if outside is None:
+            raise InvalidInput("recipient", "name the person or organisation receiving the PDF")
+        disclosed = disclose_plan_pdf(
+            actor=request.user,
+            plan=plan,
+            document=document,
+            recipient=outside[0],
+            purpose=outside[1],
+            render=renderers[document],
+        )
+    except (DomainError, ValueError) as exc:
+        messages.error(request, getattr(exc, "message", "Choose the plan or the discharge summary"))
+        return redirect(reverse("patient_chart", args=[plan.patient.uid]) + "#plan")
+    response = HttpResponse(disclosed.content, content_type="application/pdf")
+    response[NOTICE_HEADER] = disclosed.receipt.short_notice
+    response["Content-Disposition"] = f'inline; filename="{document}-{plan.uid}.pdf"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
 def patient_chart(request, patient_id):
     patient = _patient_or_404(request.user, patient_id, audit_read=True)
     episodes = list(patient.episodes.all())
@@ -213,6 +259,8 @@ def patient_chart(request, patient_id):
         "can_ack": can(request.user, Action.ACKNOWLEDGE_ALERT, patient.program_id),
         "can_assess": can(request.user, Action.RECORD_RESPONSE, patient.program_id),
         "can_link": can(request.user, Action.CREATE_SELF_REPORT_LINK, patient.program_id),
+        "can_disclose": can(request.user, Action.DISCLOSE, patient.program_id),
+        "disclosure_purposes": [(p.value, p.value.replace("_", " ")) for p in Purpose],
         "timeline": build_timeline(
             episodes=episodes, medications=medications, labs=labs, substances=substances
         )[:40],
