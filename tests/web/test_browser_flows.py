@@ -99,3 +99,39 @@ def test_chart_screenshot_for_the_readme(page, live_server, prescriber, patient,
     )
     page.screenshot(path=str(target), full_page=True)
     assert target.stat().st_size > 10_000
+
+
+def test_print_the_plan_for_an_outside_clinic_with_and_without_consent(
+    page, live_server, prescriber, patient
+):
+    from speciosa.plans.services import create_plan_from_template
+    from speciosa.privacy.models import Disclosure
+    from tests.plans.test_disclosure_pdf import CLINIC, PLAN_CATEGORIES
+    from tests.privacy.conftest import give_consent
+
+    add_kratom_use(patient, grams="8")
+    create_plan_from_template(actor=prescriber, patient=patient, pathway_ids=["kratom-taper"])
+    log_in(page, live_server, "priya")
+
+    def send_pdf():
+        page.goto(f"{live_server.url}/patients/{patient.uid}/")
+        form = page.locator("#plan-disclosure")
+        form.locator("summary").click()
+        form.locator("input[name=recipient]").fill(CLINIC)
+        form.locator("select[name=purpose]").select_option("treatment")
+        with page.expect_response(lambda r: "disclosure.pdf" in r.url) as answer:
+            form.locator("button:has-text('Create PDF')").click()
+        return answer.value
+
+    refused = send_pdf()
+    assert refused.status == 302
+    page.wait_for_selector(".messages:has-text('No active 42 CFR Part 2 consent')")
+    assert not Disclosure.objects.exists()
+
+    give_consent(
+        prescriber, patient, recipient=CLINIC, purposes=["treatment"], categories=PLAN_CATEGORIES
+    )
+    allowed = send_pdf()
+    assert allowed.status == 200
+    assert allowed.headers["content-type"] == "application/pdf"
+    assert Disclosure.objects.get(patient=patient).channel == "pdf_export"
