@@ -117,16 +117,28 @@ def plan_from_template(request, patient_id):
     return redirect(reverse("patient_chart", args=[patient.uid]) + "#plan")
 
 
-def plan_sign(request, plan_id):
-    """Record the clinician's or the patient's typed signature on the current version."""
+def _plan_for_post(request, plan_id, action: Action, refusal: str):
+    """The plan a POST-only plan action names: 404 outside the user's programs, 403
+    without ``action`` (both before the method check, as the access matrix expects), 405
+    for any other method. Returns (plan, None) or (None, the refusal response)."""
     try:
         plan = get_plan_for_user(request.user, plan_id)
     except NotFound as exc:
         raise Http404("Plan not found") from exc
-    if not can(request.user, Action.SIGN_PLAN, plan.program_id):
-        return HttpResponse("Your role may not sign plans", status=403)
+    if not can(request.user, action, plan.program_id):
+        return None, HttpResponse(refusal, status=403)
     if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+        return None, HttpResponseNotAllowed(["POST"])
+    return plan, None
+
+
+def plan_sign(request, plan_id):
+    """Record the clinician's or the patient's typed signature on the current version."""
+    plan, refusal = _plan_for_post(
+        request, plan_id, Action.SIGN_PLAN, "Your role may not sign plans"
+    )
+    if refusal is not None:
+        return refusal
     try:
         sign_plan(
             actor=request.user,
@@ -143,14 +155,11 @@ def plan_sign(request, plan_id):
 
 def plan_objective_status(request, plan_id):
     """Edit one objective or intervention status (a new plan version with a reason)."""
-    try:
-        plan = get_plan_for_user(request.user, plan_id)
-    except NotFound as exc:
-        raise Http404("Plan not found") from exc
-    if not can(request.user, Action.EDIT_PLAN, plan.program_id):
-        return HttpResponse("Your role may not edit plans", status=403)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    plan, refusal = _plan_for_post(
+        request, plan_id, Action.EDIT_PLAN, "Your role may not edit plans"
+    )
+    if refusal is not None:
+        return refusal
     item_id = request.POST.get("item_id", "")
     new_status = request.POST.get("status", "")
     reason = request.POST.get("reason", "").strip() or f"{item_id} set to {new_status}"
@@ -184,14 +193,11 @@ def plan_disclosure_pdf(request, plan_id):
     A 42 CFR Part 2 disclosure (``plans.disclosure``): POST with CSRF, the DISCLOSE
     permission and the patient's covering consent; a refusal goes back to the chart with
     the reason and no PDF."""
-    try:
-        plan = get_plan_for_user(request.user, plan_id)
-    except NotFound as exc:
-        raise Http404("Plan not found") from exc
-    if not can(request.user, Action.DISCLOSE, plan.program_id):
-        return HttpResponse("Your role may not disclose records", status=403)
-    if request.method != "POST":
-        return HttpResponseNotAllowed(["POST"])
+    plan, refusal = _plan_for_post(
+        request, plan_id, Action.DISCLOSE, "Your role may not disclose records"
+    )
+    if refusal is not None:
+        return refusal
     from speciosa.plans.pdf import render_discharge_summary_pdf, render_plan_pdf
 
     renderers = {
