@@ -81,6 +81,25 @@ def test_sae_over_the_api_shows_its_deadline(api_client, enrolment):
     assert r.json()["next_deadline_clock"] == "sae-investigator-to-sponsor"
 
 
+def test_an_uncoded_ae_category_is_refused_over_the_api(api_client, enrolment):
+    from speciosa.research.models import AdverseEvent
+
+    r = _post(
+        api_client,
+        "/api/research/studies/KRT-01/subjects/KRT-001/adverse-events",
+        {
+            "term": "seizure",
+            "category": "vibes",  # exports carry the coded category: it must be one
+            "onset_on": "2026-02-01",
+            "grade": 1,
+            "relatedness": "unlikely",
+            "is_expected": True,
+        },
+    )
+    assert r.status_code == 422 and r.json()["detail"]["field"] == "category"
+    assert not AdverseEvent.objects.exists()
+
+
 def test_visits_due_for_a_subject(client, researcher, enrolment):
     client.force_login(researcher)
     r = client.get("/api/research/studies/KRT-01/subjects/KRT-001/visits")

@@ -39,8 +39,10 @@ from speciosa.patients.facts import build_patient_facts
 from speciosa.patients.models import LabResult, Patient
 from speciosa.research.models import (
     AdverseEvent,
+    AdverseEventCategory,
     Arm,
     ConsentDocument,
+    ConsentMethod,
     Enrolment,
     EnrolmentStatus,
     Outcome,
@@ -245,14 +247,30 @@ def record_consent(
     signature_name: str,
     method: str,
     signed_at: datetime | None = None,
+    document_version: int | None = None,
 ) -> StudyConsent:
+    """Record the participant's signature on the current consent document.
+
+    ``document_version``: the version the participant was shown (web form); if a newer
+    one became current meanwhile, the signature is refused rather than attached to a
+    text the participant did not read."""
     require(actor, Action.MANAGE_CONSENT, patient.program_id)
     _same_program(study, patient)
     if not signature_name.strip():
         raise InvalidInput("signature_name", "the participant's typed or drawn name is required")
+    if len(signature_name.strip()) > 200:
+        raise InvalidInput("signature_name", "at most 200 characters")
+    if method not in ConsentMethod.values:
+        raise InvalidInput("method", f"one of {', '.join(ConsentMethod.values)}")
     document = study.consent_documents.filter(is_current=True).first()
     if document is None:
         raise InvalidInput("consent_document", "the study has no current consent document")
+    if document_version is not None and document_version != document.version:
+        raise Conflict(
+            f"The consent document is now version {document.version} (the participant was "
+            f"shown version {document_version}): show the current version and sign again",
+            detail={"current_version": document.version},
+        )
     if StudyConsent.objects.filter(
         study=study, patient=patient, withdrawn_at__isnull=True
     ).exists():
@@ -584,18 +602,26 @@ def report_adverse_event(
     aware_at: datetime | None = None,
 ) -> AdverseEvent:
     _check_study_data(actor, enrolment)
+    if not term.strip():
+        raise InvalidInput("term", "describe the event (verbatim term)")
+    if len(term.strip()) > 200:
+        raise InvalidInput("term", "at most 200 characters")
+    if category not in AdverseEventCategory.values:
+        raise InvalidInput("category", f"one of {', '.join(AdverseEventCategory.values)}")
+    if grade not in set(SeverityGrade):
+        raise InvalidInput("grade", "a CTCAE grade from 1 to 5")
+    if relatedness not in set(Relatedness):
+        raise InvalidInput("relatedness", f"one of {', '.join(Relatedness)}")
     try:
         criteria = sorted({SeriousnessCriterion(s).value for s in seriousness})
-        SeverityGrade(grade)
-        Relatedness(relatedness)
     except ValueError as exc:
-        raise InvalidInput("adverse_event", str(exc)) from exc
+        raise InvalidInput("seriousness", str(exc)) from exc
     if resolved_on is not None and resolved_on < onset_on:
         raise InvalidInput("resolved_on", "must not be before the onset")
     ae = AdverseEvent(
         program_id=enrolment.program_id,
         enrolment=enrolment,
-        term=term,
+        term=term.strip(),
         category=category,
         onset_on=onset_on,
         resolved_on=resolved_on,
