@@ -227,6 +227,22 @@ PAGE_RULES: dict[str, RouteRule] = {
     "/research/<slug:protocol_id>/subjects/<str:subject_id>/visits/<slug:visit_code>/": RouteRule(
         G.PROGRAM, A.RECORD_STUDY_DATA, "visit data entry; lists the subject's scores"
     ),
+    "/research/<slug:protocol_id>/subjects/<str:subject_id>/adverse-events/": RouteRule(
+        G.PROGRAM, A.RECORD_STUDY_DATA, "adverse-event form; lists the subject's events"
+    ),
+    # the chart's Research panel: the patient is in the URL, so chart rules apply
+    "/research/<slug:protocol_id>/patients/<uuid:patient_id>/screen/": RouteRule(
+        G.CHART, A.VIEW_CHART, "POST only (GET is 405 after the gate)"
+    ),
+    "/research/<slug:protocol_id>/patients/<uuid:patient_id>/consent/": RouteRule(
+        G.CHART, A.MANAGE_CONSENT, "POST only (GET is 405 after the gate)"
+    ),
+    "/research/<slug:protocol_id>/patients/<uuid:patient_id>/consent/withdraw/": RouteRule(
+        G.CHART, A.MANAGE_CONSENT, "POST only (GET is 405 after the gate)"
+    ),
+    "/research/<slug:protocol_id>/patients/<uuid:patient_id>/enrol/": RouteRule(
+        G.CHART, A.ENROL_SUBJECT, "POST only (GET is 405 after the gate)"
+    ),
     "/healthz": RouteRule(G.PUBLIC, note="database ping, no data"),
     "/api/openapi.json": RouteRule(G.PUBLIC, note="the schema, no data"),
     "/api/docs": RouteRule(G.PUBLIC, note="Swagger UI, no data"),

@@ -13,4 +13,30 @@ urlpatterns = [
         views.visit_entry,
         name="visit_entry",
     ),
+    path(
+        "<slug:protocol_id>/subjects/<str:subject_id>/adverse-events/",
+        views.adverse_event_new,
+        name="adverse_event_new",
+    ),
+    # the chart's Research panel (POST only; back to the chart)
+    path(
+        "<slug:protocol_id>/patients/<uuid:patient_id>/screen/",
+        views.chart_screen,
+        name="chart_screen",
+    ),
+    path(
+        "<slug:protocol_id>/patients/<uuid:patient_id>/consent/",
+        views.chart_consent,
+        name="chart_consent",
+    ),
+    path(
+        "<slug:protocol_id>/patients/<uuid:patient_id>/consent/withdraw/",
+        views.chart_withdraw_consent,
+        name="chart_withdraw_consent",
+    ),
+    path(
+        "<slug:protocol_id>/patients/<uuid:patient_id>/enrol/",
+        views.chart_enrol,
+        name="chart_enrol",
+    ),
 ]

@@ -27,6 +27,7 @@ from speciosa.plans.disclosure import PlanPdf, clean_recipient, disclose_plan_pd
 from speciosa.plans.queries import get_plan_for_user
 from speciosa.plans.services import change_plan, create_plan_from_template, sign_plan
 from speciosa.privacy.hooks import NOTICE_HEADER
+from speciosa.research.panels import chart_research_panel
 from speciosa.safety.models import Alert
 from speciosa.safety.queries import get_alert_for_user
 from speciosa.safety.services import acknowledge_alert, override_alert
@@ -271,6 +272,7 @@ def patient_chart(request, patient_id):
             episodes=episodes, medications=medications, labs=labs, substances=substances
         )[:40],
         **_plan_panel(request.user, patient),
+        **chart_research_panel(request.user, patient),
     }
     return render(request, "web/chart.html", context)
 
