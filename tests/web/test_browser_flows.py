@@ -135,3 +135,33 @@ def test_print_the_plan_for_an_outside_clinic_with_and_without_consent(
     assert allowed.status == 200
     assert allowed.headers["content-type"] == "application/pdf"
     assert Disclosure.objects.get(patient=patient).channel == "pdf_export"
+
+
+def test_screen_consent_and_enrol_from_the_chart(page, live_server, prescriber, director, patient):
+    from speciosa.research.models import Enrolment
+    from tests.research.conftest import create_study, open_study
+
+    open_study(director, create_study(director, patient.program))
+    add_kratom_use(patient)
+    log_in(page, live_server, "priya")
+    page.goto(f"{live_server.url}/patients/{patient.uid}/")
+    row = page.locator("#study-KRT-01")
+    assert "Not screened" in row.inner_text()
+    assert row.locator("button:has-text('Enrol and randomize')").count() == 0
+
+    row.locator("button:has-text('Screen')").click()
+    page.wait_for_selector(".messages:has-text('KRT-01 screening: Eligible')")
+
+    row.locator("summary:has-text('Record consent')").click()
+    assert "Consent, version 1" in row.locator("td.consent form").inner_text()
+    row.locator("input[name=signature_name]").fill("Alex Rivera")
+    row.locator("select[name=method]").select_option("paper")
+    row.locator("button:has-text('Record consent')").click()
+    page.wait_for_selector(".messages:has-text('consent recorded (version 1)')")
+
+    row.locator("button:has-text('Enrol and randomize')").click()
+    page.wait_for_selector(".messages:has-text('enrolled as KRT-001')")
+    enrolment = Enrolment.objects.get(patient=patient)
+    assert row.locator(".subject-id").inner_text() == "KRT-001"
+    assert row.locator(".arm").inner_text() == enrolment.arm.name
+    assert enrolment.created_by == prescriber
