@@ -165,3 +165,6 @@ def test_screen_consent_and_enrol_from_the_chart(page, live_server, prescriber, 
     assert row.locator(".subject-id").inner_text() == "KRT-001"
     assert row.locator(".arm").inner_text() == enrolment.arm.name
     assert enrolment.created_by == prescriber
+    # SPECIOSA_UPDATE_SCREENSHOTS=1 refreshes docs/research-chart-panel.png
+    if os.environ.get("SPECIOSA_UPDATE_SCREENSHOTS"):
+        page.locator("#research").screenshot(path=str(DOCS / "research-chart-panel.png"))
