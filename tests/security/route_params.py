@@ -119,6 +119,33 @@ def study_part(w: World, side: Side, part: str) -> Any:
     }[part]
 
 
+def serious_event(w: World, side: Side):
+    """A serious adverse event of the side's subject: its report clocks are running."""
+    from datetime import date
+
+    from speciosa.research import services
+
+    study, enrolment = w.get("_study", side)
+    return services.report_adverse_event(
+        actor=make_user(w.programs[side], Role.PRESCRIBER),
+        enrolment=enrolment,
+        term="seizure",
+        category="nervous_system",
+        onset_on=date(2026, 1, 15),
+        grade=3,
+        relatedness="possible",
+        is_expected=False,
+        seriousness=["hospitalisation"],
+    )
+
+
+def study_alert(w: World, side: Side):
+    from speciosa.research.models import StudyAlert
+
+    study, _ = w.get("_study", side)
+    return StudyAlert.objects.create(study=study, rule_id="matrix", reason="matrix test alert")
+
+
 def self_report_token(w: World, side: Side) -> str:
     if side is Side.OTHER:
         return "forged-or-expired-token"
@@ -165,6 +192,8 @@ PATH_PARAMS: dict[str, Callable[[World, Side], Any]] = {
     "subject_id": lambda w, side: study_part(w, side, "subject_id"),
     "consent_id": lambda w, side: study_part(w, side, "consent_id"),
     "visit_code": lambda w, side: "baseline",
+    "event_id": lambda w, side: serious_event(w, side).uid,
+    "study_alert_id": lambda w, side: study_alert(w, side).pk,
     # privacy
     "/api/privacy/:consent_id": part2_consent,
     # safety (issue 4)

@@ -131,6 +131,15 @@ API_RULES: dict[str, RouteRule] = {
     "POST /api/research/studies/{protocol_id}/subjects/{subject_id}/adverse-events": RouteRule(
         G.PROGRAM, A.RECORD_STUDY_DATA
     ),
+    "POST /api/research/studies/{protocol_id}/subjects/{subject_id}/end-follow-up": RouteRule(
+        G.PROGRAM, A.RECORD_STUDY_DATA
+    ),
+    "POST /api/research/studies/{protocol_id}/adverse-events/{event_id}/filed-reports": (
+        RouteRule(G.PROGRAM, A.RECORD_STUDY_DATA)
+    ),
+    "POST /api/research/studies/{protocol_id}/alerts/{study_alert_id}/acknowledge": RouteRule(
+        G.PROGRAM, A.MANAGE_STUDY
+    ),
     "GET /api/research/studies/{protocol_id}/adverse-events": RouteRule(
         G.PROGRAM, A.VIEW_STUDY_DATA
     ),
@@ -224,6 +233,15 @@ PAGE_RULES: dict[str, RouteRule] = {
     "/research/": RouteRule(G.SIGNED_IN, note="studies of own programs"),
     "/research/<slug:protocol_id>/": RouteRule(G.PROGRAM, note="dashboard: any member"),
     "/research/<slug:protocol_id>/report/": RouteRule(G.PROGRAM, A.VIEW_STUDY_DATA),
+    "/research/<slug:protocol_id>/adverse-events/<uuid:event_id>/filed/": RouteRule(
+        G.PROGRAM, A.RECORD_STUDY_DATA, "POST only (GET is 405 after the gate)"
+    ),
+    "/research/<slug:protocol_id>/subjects/<str:subject_id>/end-follow-up/": RouteRule(
+        G.PROGRAM, A.RECORD_STUDY_DATA, "POST only (GET is 405 after the gate)"
+    ),
+    "/research/<slug:protocol_id>/alerts/<int:study_alert_id>/acknowledge/": RouteRule(
+        G.PROGRAM, A.MANAGE_STUDY, "POST only (GET is 405 after the gate)"
+    ),
     "/research/<slug:protocol_id>/subjects/<str:subject_id>/visits/<slug:visit_code>/": RouteRule(
         G.PROGRAM, A.RECORD_STUDY_DATA, "visit data entry; lists the subject's scores"
     ),

@@ -35,7 +35,9 @@ from speciosa.research.schemas import (
     ConsentOut,
     ConsortOut,
     EnrolmentOut,
+    FollowUpEndIn,
     PatientRef,
+    ReportFiledIn,
     ScreeningOut,
     StatusIn,
     StudyAlertOut,
@@ -243,19 +245,49 @@ def list_adverse_events(request, protocol_id: str):
 @router.get("/studies/{protocol_id}/alerts", response=list[StudyAlertOut])
 def list_alerts(request, protocol_id: str):
     study = get_study_for_user(request.auth, protocol_id)
-    return [
-        StudyAlertOut(
-            rule_id=a.rule_id,
-            reason=a.reason,
-            arm=a.arm_code,
-            subject_id=a.subject_id,
-            citation=a.citation,
-            paused_enrolment=a.paused_enrolment,
-            raised_at=a.raised_at,
-            acknowledged_at=a.acknowledged_at,
-        )
-        for a in study.alerts.all()
-    ]
+    return [StudyAlertOut.from_model(a) for a in study.alerts.all()]
+
+
+@router.post("/studies/{protocol_id}/alerts/{study_alert_id}/acknowledge", response=StudyAlertOut)
+def acknowledge_alert(request, protocol_id: str, study_alert_id: int):
+    """The study team has seen a stopping-rule alert (the pause, if any, stays)."""
+    study = get_study_for_user(request.auth, protocol_id, Action.MANAGE_STUDY)
+    alert = study.alerts.filter(pk=study_alert_id).first()
+    if alert is None:
+        raise NotFound("Alert not found")
+    return StudyAlertOut.from_model(
+        services.acknowledge_study_alert(actor=request.auth, alert=alert)
+    )
+
+
+@router.post(
+    "/studies/{protocol_id}/adverse-events/{event_id}/filed-reports", response=AdverseEventOut
+)
+def file_report(request, protocol_id: str, event_id: UUID, body: ReportFiledIn):
+    """An expedited report (one clock: ``next_deadline_clock``) was sent; its clock stops."""
+    study = get_study_for_user(request.auth, protocol_id, Action.RECORD_STUDY_DATA)
+    ae = (
+        AdverseEvent.objects.filter(uid=event_id, enrolment__study=study)
+        .select_related("enrolment", "enrolment__arm")
+        .first()
+    )
+    if ae is None:
+        raise NotFound("Adverse event not found")
+    ae = services.mark_report_filed(actor=request.auth, adverse_event=ae, clock_id=body.clock_id)
+    return AdverseEventOut.from_model(ae)
+
+
+@router.post("/studies/{protocol_id}/subjects/{subject_id}/end-follow-up", response=EnrolmentOut)
+def end_follow_up(request, protocol_id: str, subject_id: str, body: FollowUpEndIn):
+    """A subject's follow-up ends: completed, or lost to follow-up."""
+    study = get_study_for_user(request.auth, protocol_id, Action.RECORD_STUDY_DATA)
+    enrolment = (
+        Enrolment.objects.filter(study=study, subject_id=subject_id).select_related("arm").first()
+    )
+    if enrolment is None:
+        raise NotFound("Subject not found")
+    ended = services.end_follow_up(actor=request.auth, enrolment=enrolment, status=body.status)
+    return EnrolmentOut.from_model(ended)
 
 
 @router.get("/studies/{protocol_id}/consort", response=ConsortOut)

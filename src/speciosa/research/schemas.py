@@ -214,7 +214,16 @@ class AdverseEventOut(Schema):
         )
 
 
+class ReportFiledIn(Schema):
+    clock_id: str = Field(max_length=60)
+
+
+class FollowUpEndIn(Schema):
+    status: str = Field(max_length=20, description="completed or lost")
+
+
 class StudyAlertOut(Schema):
+    id: int
     rule_id: str
     reason: str
     arm: str
@@ -223,6 +232,20 @@ class StudyAlertOut(Schema):
     paused_enrolment: bool
     raised_at: datetime
     acknowledged_at: datetime | None
+
+    @staticmethod
+    def from_model(a) -> "StudyAlertOut":
+        return StudyAlertOut(
+            id=a.pk,
+            rule_id=a.rule_id,
+            reason=a.reason,
+            arm=a.arm_code,
+            subject_id=a.subject_id,
+            citation=a.citation,
+            paused_enrolment=a.paused_enrolment,
+            raised_at=a.raised_at,
+            acknowledged_at=a.acknowledged_at,
+        )
 
 
 class VisitDueOut(Schema):

@@ -30,6 +30,7 @@ from speciosa.clinical.research.adverse_events import (
     SeriousnessCriterion,
     SeverityGrade,
     next_deadline,
+    reporting_deadlines,
 )
 from speciosa.clinical.research.study_status import StudyStatus, can_transition
 from speciosa.core.signals import patient_facts_changed
@@ -648,7 +649,14 @@ def report_adverse_event(
 
 @transaction.atomic
 def mark_report_filed(*, actor, adverse_event: AdverseEvent, clock_id: str) -> AdverseEvent:
+    """Record that the report of one expedited clock was sent (stops that clock)."""
     require(actor, Action.RECORD_STUDY_DATA, adverse_event.program_id)
+    applies = [d.clock_id for d in reporting_deadlines(_ae_facts(adverse_event))]
+    if clock_id not in applies:
+        raise InvalidInput(
+            "clock_id",
+            f"{clock_id!r} is not a report this event needs ({', '.join(applies) or 'none'})",
+        )
     if clock_id in adverse_event.reported_clocks:
         raise Conflict("That report was already filed")
     adverse_event.reported_clocks = [*adverse_event.reported_clocks, clock_id]

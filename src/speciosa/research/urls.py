@@ -18,6 +18,22 @@ urlpatterns = [
         views.adverse_event_new,
         name="adverse_event_new",
     ),
+    # dashboard actions (POST only; back to the dashboard)
+    path(
+        "<slug:protocol_id>/adverse-events/<uuid:event_id>/filed/",
+        views.report_filed,
+        name="report_filed",
+    ),
+    path(
+        "<slug:protocol_id>/subjects/<str:subject_id>/end-follow-up/",
+        views.follow_up_end,
+        name="follow_up_end",
+    ),
+    path(
+        "<slug:protocol_id>/alerts/<int:study_alert_id>/acknowledge/",
+        views.alert_acknowledge,
+        name="alert_acknowledge",
+    ),
     # the chart's Research panel (POST only; back to the chart)
     path(
         "<slug:protocol_id>/patients/<uuid:patient_id>/screen/",

@@ -86,6 +86,7 @@ def study_dashboard(request, protocol_id):
         "alerts": study.alerts.all(),
         "due": due,
         "can_record": can(request.user, Action.RECORD_STUDY_DATA, study.program_id),
+        "can_manage": can(request.user, Action.MANAGE_STUDY, study.program_id),
         "arms": study.arms.all(),
         "subjects": subjects.annotate(ae_count=Count("adverse_events")),
     }
@@ -371,3 +372,71 @@ def adverse_event_new(request, protocol_id, subject_id):
         "checked": request.POST.getlist("seriousness") if request.method == "POST" else [],
     }
     return render(request, "research/adverse_event_form.html", context, status=status)
+
+
+# --- dashboard actions (POST only; back to the dashboard) -------------------------------
+
+
+def _dashboard_post(request, protocol_id, action: Action, refusal: str, do):
+    """One dashboard action: 404 outside the study's program, 403 without ``action``, 405
+    for anything but POST (after the gate). ``do(study)`` calls the service and returns
+    the success message; a DomainError becomes an error message. Back to the dashboard."""
+    study = _study(request, protocol_id)
+    if not can(request.user, action, study.program_id):
+        return HttpResponse(refusal, status=403)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        messages.success(request, do(study))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(reverse("research:dashboard", args=[study.protocol_id]))
+
+
+def report_filed(request, protocol_id, event_id):
+    """The expedited report of the event's next clock was sent: that clock stops."""
+
+    def file(study) -> str:
+        ae = AdverseEvent.objects.filter(uid=event_id, enrolment__study=study).first()
+        if ae is None:
+            raise NotFound("Adverse event not found")
+        clock_id = request.POST.get("clock_id", "")
+        ae = services.mark_report_filed(actor=request.user, adverse_event=ae, clock_id=clock_id)
+        after = f"; next: {ae.next_deadline_clock}" if ae.next_deadline_clock else ""
+        return f"{ae.enrolment.subject_id}: {clock_id} report filed{after}"
+
+    return _dashboard_post(
+        request, protocol_id, Action.RECORD_STUDY_DATA, "Your role may not record study data", file
+    )
+
+
+def follow_up_end(request, protocol_id, subject_id):
+    """A subject's follow-up ends: completed or lost (withdrawal goes via the consent)."""
+
+    def end(study) -> str:
+        enrolment = Enrolment.objects.filter(study=study, subject_id=subject_id).first()
+        if enrolment is None:
+            raise NotFound("Subject not found")
+        status = request.POST.get("status", "")
+        services.end_follow_up(actor=request.user, enrolment=enrolment, status=status)
+        return f"{subject_id}: follow-up {status}"
+
+    return _dashboard_post(
+        request, protocol_id, Action.RECORD_STUDY_DATA, "Your role may not record study data", end
+    )
+
+
+def alert_acknowledge(request, protocol_id, study_alert_id):
+    """The study team has seen a stopping-rule alert (a pause stays until the status
+    changes)."""
+
+    def acknowledge(study) -> str:
+        alert = study.alerts.filter(pk=study_alert_id).first()
+        if alert is None:
+            raise NotFound("Alert not found")
+        services.acknowledge_study_alert(actor=request.user, alert=alert)
+        return f"Alert {alert.rule_id} acknowledged"
+
+    return _dashboard_post(
+        request, protocol_id, Action.MANAGE_STUDY, "Your role may not manage studies", acknowledge
+    )
