@@ -187,6 +187,40 @@ def test_insert_values_are_prepared_like_save(prescriber, patient):
 
 
 @pytest.mark.django_db
+def test_text_numbers_booleans_and_json_are_prepared_like_save():
+    from decimal import Decimal
+
+    from django.db import connection
+    from django.utils.functional import lazy
+
+    from speciosa.audit.models import AuditEvent
+    from speciosa.core.compiled import _prepare_value
+    from speciosa.measures.models import QuestionnaireResponse, Score
+
+    lazy_text = lazy(lambda: "phq9", str)()
+    samples = {
+        (Score, "instrument_id"): ["phq9", "", None, lazy_text, 9],  # CharField
+        (AuditEvent, "seq"): [7, 0, -3, None, True, "12", 2.0],  # BigIntegerField
+        (QuestionnaireResponse, "instrument_version"): [1, None, "2"],  # PositiveIntegerField
+        (Score, "total"): [20.0, 0.0, None, 7, "3.5", Decimal("1.5")],  # FloatField
+        (Score, "is_positive"): [True, False, None, 1, 0],  # BooleanField
+        (Score, "items"): [{"phq9-1": 2, "é": "ü"}, {}, [1, "x", None], None, "text", 3],
+        (AuditEvent, "detail"): [{"at": "2026-01-01", "ok": True, "n": [1.5]}, []],
+    }
+    for (model, name), values in samples.items():
+        field = model._meta.get_field(name)
+        prepare = _prepare_value(field, connection)
+        for value in values:
+            expected = field.get_db_prep_save(value, connection)
+            got = prepare(value)
+            # PostgreSQL wraps JSON (and integers, psycopg 3) in adapter objects: compare those
+            # by what they hold
+            if hasattr(expected, "obj"):
+                got, expected = got.obj, expected.obj
+            assert (type(got), got) == (type(expected), expected), (name, value)
+
+
+@pytest.mark.django_db
 def test_a_response_writes_the_same_statements_on_one_cursor(
     prescriber, patient, django_assert_num_queries
 ):

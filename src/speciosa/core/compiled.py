@@ -15,6 +15,7 @@ annotations, as ``ModelIterable`` builds them.
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -24,6 +25,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connections, models
+from django.db.backends.base.operations import BaseDatabaseOperations
 from django.db.models.query import get_related_populators
 from django.db.transaction import TransactionManagementError
 
@@ -200,15 +202,49 @@ class CompiledQuery:
 # --- inserts --------------------------------------------------------------------------
 
 
+# fields (exact classes) whose get_db_prep_save() returns None or a value of this type
+# unchanged (integers too where the backend does not wrap them: not psycopg 3)
+_UNCHANGED_TYPE: dict[type[models.Field], type] = {
+    models.CharField: str,
+    models.TextField: str,
+    models.FloatField: float,
+    models.BooleanField: bool,
+}
+_INTEGER_FIELDS = (
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+)
+
+
 def _prepare_value(field: models.Field, connection) -> Callable[[Any], Any]:
     """``field.get_db_prep_save(value, connection)``, with a shortcut for the value types
     the write path stores most (each shortcut gives that method's result for its type;
-    any other value takes the method): primary keys of related rows, UUIDs and, on
-    SQLite, aware datetimes (naive text in the connection's time zone)."""
+    any other value takes the method): primary keys of related rows, UUIDs, text,
+    numbers and booleans stored as given, JSON as ``json.dumps`` text where the backend
+    stores it so (SQLite) and, on SQLite, aware datetimes (naive text in the connection's
+    time zone). Each shortcut skips ~3 method calls per value, 40 values per response."""
 
     def generic(value: Any) -> Any:
         return field.get_db_prep_save(value, connection)
 
+    ops = type(connection.ops)
+    kind = type(field)
+    same_type = _UNCHANGED_TYPE.get(kind)
+    if kind in _INTEGER_FIELDS and (
+        ops.adapt_integerfield_value is BaseDatabaseOperations.adapt_integerfield_value
+    ):
+        same_type = int
+    if same_type is not None:
+        return lambda value: value if value is None or type(value) is same_type else generic(value)
+    if kind is models.JSONField and ops.adapt_json_value is BaseDatabaseOperations.adapt_json_value:
+        encoder = field.encoder  # type: ignore[attr-defined]
+        return lambda value: (
+            json.dumps(value, cls=encoder) if type(value) in (dict, list) else generic(value)
+        )
     if isinstance(field, models.ForeignKey) and isinstance(
         field.target_field, models.AutoField | models.BigAutoField
     ):
