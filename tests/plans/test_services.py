@@ -227,6 +227,29 @@ def test_new_lab_reevaluates_open_plans(prescriber, kratom_patient):
     assert plan.last_evaluation["fentanyl-negative"]["status"] == "met"
 
 
+def test_a_response_reevaluates_open_plans_with_the_writers_patient(prescriber, patient):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from speciosa.measures.services import record_response
+
+    plan = services.create_plan_from_template(
+        actor=prescriber, patient=patient, pathway_ids=["depression-anxiety"]
+    )
+    before = plan.evaluated_at
+    answers = {f"phq9-{n}": 2 for n in range(1, 10)}
+    with CaptureQueriesContext(connection) as ctx:
+        record_response(actor=prescriber, patient=patient, instrument_id="phq9", answers=answers)
+    plan.refresh_from_db()
+    assert plan.evaluated_at > before
+    assert plan.last_evaluation["phq9-improved"]["status"] == "not_enough_data"  # 1 score
+    sql = [q["sql"] for q in ctx.captured_queries]
+    plan_reads = [q for q in sql if q.startswith("SELECT") and 'FROM "plans_treatmentplan"' in q]
+    assert len(plan_reads) == 1
+    # the plan's patient is the one the writer holds: no patient row read or joined
+    assert not [q for q in sql if '"patients_patient"' in q], sql
+
+
 def test_attended_sessions_feed_the_attendance_objective(prescriber, patient):
     plan = services.create_plan_from_template(
         actor=prescriber,
