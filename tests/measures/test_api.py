@@ -36,6 +36,51 @@ def test_submit_response_returns_the_score(api_client, patient, phq9_answers):
     assert (response.json()["total"], response.json()["band"]) == (20.0, "severe")
 
 
+def test_submit_response_body_is_the_stored_score(api_client, patient, phq9_answers):
+    url = f"/api/measures/patients/{patient.uid}/responses"
+    answers = phq9_answers | {"phq9-9": 1}  # a critical item: one flag in the body
+    response = post(api_client, url, {"instrument_id": "phq9", "answers": answers})
+    assert response.status_code == 201, response.content
+    row = Score.objects.select_related("response").get()
+    flag = row.critical_flags[0]
+    taken_at = row.taken_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # exact text: key order, floats as floats, ids and the time as the renderer writes them
+    expected = (
+        f'{{"id": "{row.uid}", "response_id": "{row.response.uid}", "instrument_id": "phq9",'
+        f' "taken_at": "{taken_at}", "total": 21.0, "band": "severe", "is_positive": true,'
+        f' "critical_items": ["phq9-9"], "critical_flags": [{{"rule_id": "{flag["rule_id"]}",'
+        f' "item_id": "phq9-9", "message": {json.dumps(flag["message"])}}}],'
+        f' "subscales": {{}}, "items": {json.dumps(row.items)}, "completeness": 1.0,'
+        f' "notes": []}}'
+    )
+    assert response.content.decode() == expected
+
+
+def test_score_schema_in_openapi(api_client):
+    schemas = api_client.get("/api/openapi.json").json()["components"]["schemas"]
+    score = schemas["ScoreOut"]
+    assert score["required"] == [
+        "id",
+        "response_id",
+        "instrument_id",
+        "taken_at",
+        "total",
+        "band",
+        "is_positive",
+        "critical_items",
+        "critical_flags",
+        "subscales",
+        "items",
+        "completeness",
+        "notes",
+    ]
+    assert score["properties"]["id"] == {"format": "uuid", "title": "Id", "type": "string"}
+    assert score["properties"]["critical_flags"]["items"] == {
+        "$ref": "#/components/schemas/CriticalFlagOut"
+    }
+    assert set(schemas["CriticalFlagOut"]["properties"]) == {"rule_id", "item_id", "message"}
+
+
 def test_incomplete_response_is_422_naming_the_item_and_stores_nothing(
     api_client, patient, phq9_answers
 ):

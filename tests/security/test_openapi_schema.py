@@ -9,6 +9,7 @@ research's in the schema.
 from collections import defaultdict
 
 from ninja import Schema
+from pydantic import BaseModel
 
 import speciosa.api  # noqa: F401  (imports every router and its schemas)
 
@@ -18,11 +19,14 @@ def speciosa_schemas() -> dict[str, set[str]]:
 
     def walk(cls):
         for sub in cls.__subclasses__():
-            if sub.__module__.startswith("speciosa."):
+            # ninja Schemas, and plain pydantic models of an app's schemas.py (output-only
+            # models such as measures' ScoreOut); the clinical core's models are not API
+            api_schema = issubclass(sub, Schema) or sub.__module__.endswith(".schemas")
+            if sub.__module__.startswith("speciosa.") and api_schema:
                 found[sub.__name__].add(f"{sub.__module__}.{sub.__qualname__}")
             walk(sub)
 
-    walk(Schema)
+    walk(BaseModel)
     return found
 
 

@@ -5,7 +5,7 @@ from typing import Any
 from uuid import UUID
 
 from ninja import Schema
-from pydantic import Field, StrictBool, StrictInt, StrictStr
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StrictStr
 
 from speciosa.clinical.instruments import Instrument
 from speciosa.clinical.instruments.schedules import Due
@@ -57,13 +57,16 @@ class ResponseIn(Schema):
     source: ResponseSource = ResponseSource.CLINICIAN
 
 
-class CriticalFlagOut(Schema):
+# Output schemas built only by from_model() from keyword values are plain pydantic models:
+# a ninja Schema validates through its Django attribute getter (one Python call per field)
+# for objects these never receive. Same OpenAPI components, same JSON.
+class CriticalFlagOut(BaseModel):
     rule_id: str
     item_id: str | None
     message: str
 
 
-class ScoreOut(Schema):
+class ScoreOut(BaseModel):
     id: UUID
     response_id: UUID
     instrument_id: str
