@@ -87,3 +87,29 @@ def test_steady_state_append_is_two_statements(program, prescriber, patient):
     ]
     assert [s.split()[0] for s in sql] == ["UPDATE", "INSERT"]
     assert _chain_breaks(program.code) == []
+
+
+def test_an_event_stores_ids_and_refuses_what_save_refuses(program, prescriber, patient):
+    from django.db import transaction
+
+    from speciosa.patients.models import Patient
+
+    event = write_audit(actor=prescriber, action="read", obj=patient)
+    stored = AuditEvent.objects.get(pk=event.pk)
+    assert (stored.actor_id, stored.program_id, stored.patient_id) == (
+        prescriber.pk,
+        program.pk,
+        patient.pk,
+    )
+    unsaved = Patient(program=program, mrn="U1")
+    # each refusal inside its own savepoint: a failed write_audit dooms its transaction
+    with pytest.raises(ValueError, match="unsaved related object 'patient'"), transaction.atomic():
+        write_audit(actor=prescriber, action="read", program=program, patient=unsaved)
+    with (
+        pytest.raises(ValueError, match="patient must be a patients.Patient"),
+        transaction.atomic(),
+    ):
+        write_audit(actor=prescriber, action="read", program=program, patient=program)
+    with pytest.raises(ValueError, match="actor must be a accounts.User"), transaction.atomic():
+        write_audit(actor=patient, action="read", obj=patient)
+    assert AuditEvent.objects.count() == 1 and _breaks() == []

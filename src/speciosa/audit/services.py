@@ -13,6 +13,19 @@ from speciosa.core.context import current_request_id
 GENESIS = "0" * 64
 
 
+def _related_id(field_name: str, obj) -> int | None:
+    """The id an event stores for ``obj``, refusing what assigning ``obj`` to the field
+    refuses (another model's row) and what ``save()`` refuses (an unsaved row)."""
+    if obj is None:
+        return None
+    model = AuditEvent._meta.get_field(field_name).related_model
+    if not isinstance(obj, model):  # type: ignore[arg-type]
+        raise ValueError(f"AuditEvent.{field_name} must be a {model._meta.label}, not {obj!r}")
+    if obj.pk is None:
+        raise ValueError(f"save() prohibited: unsaved related object '{field_name}'")
+    return obj.pk
+
+
 def _actor_label(actor) -> str:
     if actor is None:
         return "system"
@@ -47,10 +60,12 @@ def write_audit(
         AuditEvent,
         chain=chain,
         at=timezone.now(),
-        actor=actor if getattr(actor, "pk", None) else None,
+        # ids, not objects: the hash and the row need only the ids, and nothing reads an
+        # event's relations (setting them through the descriptors is most of new_instance)
+        actor_id=_related_id("actor", actor if getattr(actor, "pk", None) else None),
         actor_label=_actor_label(actor),
-        program=program,
-        patient=patient,
+        program_id=_related_id("program", program),
+        patient_id=_related_id("patient", patient),
         action=str(action),
         object_type=object_type,
         object_id=object_id,
