@@ -202,6 +202,27 @@ def test_patient_link_records_a_self_report(patient, phq9_answers):
     assert AuditEvent.objects.get(object_id=str(row.uid)).detail["via"] == "self_report_link"
 
 
+def test_response_rows_store_who_entered_them(prescriber, patient, phq9_answers):
+    by_staff = record_response(
+        actor=prescriber, patient=patient, instrument_id="phq9", answers=phq9_answers
+    )
+    by_link = record_response(
+        actor=_link(patient, ["phq9"]),
+        patient=patient,
+        instrument_id="phq9",
+        answers=phq9_answers,
+        source="self_report",
+    )
+    stored = {
+        s.pk: (s.created_by_id, s.response.created_by_id, s.response.author_id)
+        for s in Score.objects.select_related("response")
+    }
+    assert stored == {
+        by_staff.pk: (prescriber.pk, prescriber.pk, prescriber.pk),
+        by_link.pk: (None, None, None),
+    }
+
+
 def test_patient_link_cannot_answer_other_instruments(patient):
     with pytest.raises(PermissionDenied, match="gad7"):
         record_response(

@@ -95,7 +95,9 @@ def build_rows(
     uid: UUID | None = None,
 ) -> tuple[QuestionnaireResponse, Score, ComputedScore]:
     """Validate and score, and build (unsaved) rows. Raises InvalidAnswer; saves nothing.
-    ``uid``: the response's identity when it comes from elsewhere (an import)."""
+    ``uid``: the response's identity when it comes from elsewhere (an import).
+    ``author``/``created_by``: saved users or None, stored by id (the rows do not cache
+    them; nothing in the write reads those relations)."""
     instrument = instrument_named(instrument_id)
     result = score(instrument, answers, sex=patient.sex_at_birth)
     response = new_instance(
@@ -105,9 +107,9 @@ def build_rows(
         instrument_id=instrument_id,
         instrument_version=instrument.scoring.version,
         authored_at=taken_at,
-        author=author,
+        author_id=author.pk if author is not None else None,
         source=source,
-        created_by=created_by,
+        created_by_id=created_by.pk if created_by is not None else None,
         **({"uid": uid} if uid is not None else {}),
     )
     response.resource = build_questionnaire_response(
@@ -134,7 +136,7 @@ def build_rows(
         items=result.items,
         completeness=result.completeness,
         notes=list(result.notes),
-        created_by=created_by,
+        created_by_id=created_by.pk if created_by is not None else None,
     )
     return response, row, result
 
