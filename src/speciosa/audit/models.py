@@ -32,7 +32,8 @@ class AuditEvent(models.Model):
     """One audited action. Rows are chained per program: ``hash`` covers the content and
     the previous row's hash, so editing or deleting a row breaks the chain."""
 
-    chain = models.CharField(max_length=40, db_index=True)  # program code or "system"
+    # program code or "system"; no index of its own: audit_unique_chain_seq starts with it
+    chain = models.CharField(max_length=40)
     seq = models.BigIntegerField()
     at = models.DateTimeField(default=timezone.now, db_index=True)
     actor = models.ForeignKey(
@@ -42,8 +43,14 @@ class AuditEvent(models.Model):
     program = models.ForeignKey(
         "accounts.Program", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # no index of its own: audit_patient_at starts with patient
     patient = models.ForeignKey(
-        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "patients.Patient",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     action = models.CharField(max_length=20, choices=AuditAction.choices)
     object_type = models.CharField(max_length=60)
