@@ -16,6 +16,9 @@ from speciosa.fhir.mapping.audit import (
     action_code,
     rows_with_action_code,
 )
+from speciosa.fhir.mapping.audit import (
+    audit_event_id as fid,
+)
 from speciosa.fhir.models import ExportLevel
 from speciosa.fhir.validation import validate_resource
 from tests.factories import make_user
@@ -51,7 +54,7 @@ def test_search_by_patient_validates_and_carries_the_chain(fhir_director, audite
     bundle = fhir_director.get(f"/fhir/AuditEvent?patient={patient.uid}").json_body
     validate_resource(bundle, "Bundle")
     resources = [validate_resource(r, "AuditEvent") for r in rows_of(bundle)]
-    assert [r["id"] for r in resources] == [row.hash for row in audited]
+    assert [r["id"] for r in resources] == [fid(row) for row in audited]
     for resource, row in zip(resources, audited, strict=True):
         assert chain_of(resource) == {
             "chain": "alpha",
@@ -70,9 +73,9 @@ def test_search_by_patient_validates_and_carries_the_chain(fhir_director, audite
 
 def test_read_by_id_equals_the_search_entry(fhir_director, audited):
     row = audited[0]
-    response = fhir_director.get(f"/fhir/AuditEvent/{row.hash}")
+    response = fhir_director.get(f"/fhir/AuditEvent/{fid(row)}")
     assert response.status_code == 200, response.content
-    found = rows_of(fhir_director.get(f"/fhir/AuditEvent?_id={row.hash}").json_body)
+    found = rows_of(fhir_director.get(f"/fhir/AuditEvent?_id={fid(row)}").json_body)
     assert found == [response.json_body]
     assert response.json_body["agent"][0]["who"]["reference"] == f"Practitioner/{row.actor.uid}"
 
@@ -90,7 +93,7 @@ def test_detail_keys_beyond_the_shared_list_are_withheld(fhir_director, prescrib
             "changed": {"given_name": ["Alex", "Alexander"]},
         },
     )
-    resource = fhir_director.get(f"/fhir/AuditEvent/{row.hash}").json_body
+    resource = fhir_director.get(f"/fhir/AuditEvent/{fid(row)}").json_body
     details = {d["type"]: d["valueString"] for e in resource["entity"] for d in e.get("detail", [])}
     assert details == {"rule_id": "kratom-atomoxetine-cyp2d6"}
     text = orjson.dumps(resource).decode()
@@ -122,7 +125,7 @@ def test_search_by_action_and_subtype(fhir_director, audited, prescriber, patien
         detail={"grant": "g-1"},
     )
     created = rows_of(fhir_director.get("/fhir/AuditEvent?action=C").json_body)
-    assert [r["id"] for r in created] == [audited[0].hash]
+    assert [r["id"] for r in created] == [fid(audited[0])]
     reads = rows_of(fhir_director.get("/fhir/AuditEvent?action=R").json_body)
     assert {r["action"] for r in reads} == {"R"} and len(reads) == 2  # chart read, glass read
     glass = rows_of(fhir_director.get("/fhir/AuditEvent?subtype=break_glass").json_body)
@@ -176,7 +179,7 @@ def test_failed_fhir_call_has_a_failure_outcome(fhir_director, prescriber, progr
         object_id="x",
         detail={"status": 503, "method": "GET"},
     )
-    resource = fhir_director.get(f"/fhir/AuditEvent/{row.hash}").json_body
+    resource = fhir_director.get(f"/fhir/AuditEvent/{fid(row)}").json_body
     assert (resource["outcome"], resource["outcomeDesc"]) == ("8", "HTTP 503")
     assert resource["type"]["code"] == "rest"
     assert resource["subtype"][1]["code"] == "read"
@@ -185,11 +188,7 @@ def test_failed_fhir_call_has_a_failure_outcome(fhir_director, prescriber, progr
 def test_count_pages_through_every_row_once(fhir_director, prescriber, patient):
     for _ in range(7):
         write_audit(actor=prescriber, action=AuditAction.READ, obj=patient)
-    expected = list(
-        AuditEvent.objects.filter(program=patient.program)
-        .order_by("pk")
-        .values_list("hash", flat=True)
-    )
+    expected = [fid(r) for r in AuditEvent.objects.filter(program=patient.program).order_by("pk")]
     url, seen, pages = "/fhir/AuditEvent?_count=3", [], 0
     while url:
         bundle = fhir_director.get(url).json_body
@@ -208,13 +207,13 @@ def test_count_pages_through_every_row_once(fhir_director, prescriber, patient):
 def test_roles_without_view_audit_get_403(client, program, audited, role):
     fhir = token_client(client, make_user(program, role))
     assert_outcome(fhir.get("/fhir/AuditEvent"), 403, contains="view_audit")
-    assert_outcome(fhir.get(f"/fhir/AuditEvent/{audited[0].hash}"), 403, contains="view_audit")
+    assert_outcome(fhir.get(f"/fhir/AuditEvent/{fid(audited[0])}"), 403, contains="view_audit")
 
 
 def test_administrator_reads_the_audit_of_own_program(client, admin_user, audited):
     fhir = token_client(client, admin_user, scope="read")
     ids = [r["id"] for r in rows_of(fhir.get("/fhir/AuditEvent").json_body)]
-    assert ids == [row.hash for row in audited]
+    assert ids == [fid(row) for row in audited]
 
 
 def test_director_sees_only_own_program(
@@ -223,15 +222,15 @@ def test_director_sees_only_own_program(
     outsider = make_user(other_program, Role.PRESCRIBER)
     beta_row = write_audit(actor=outsider, action=AuditAction.CREATE, obj=other_patient)
     ids = {r["id"] for r in rows_of(fhir_director.get("/fhir/AuditEvent?_count=100").json_body)}
-    assert beta_row.hash not in ids and audited[0].hash in ids
-    assert_outcome(fhir_director.get(f"/fhir/AuditEvent/{beta_row.hash}"), 404)
+    assert fid(beta_row) not in ids and fid(audited[0]) in ids
+    assert_outcome(fhir_director.get(f"/fhir/AuditEvent/{fid(beta_row)}"), 404)
     by_patient = fhir_director.get(f"/fhir/AuditEvent?patient={other_patient.uid}").json_body
     assert rows_of(by_patient) == []
 
     other_director = token_client(client, make_user(other_program, Role.PROGRAM_DIRECTOR))
     theirs = rows_of(other_director.get("/fhir/AuditEvent?_count=100").json_body)
-    assert [r["id"] for r in theirs] == [beta_row.hash]
-    assert_outcome(other_director.get(f"/fhir/AuditEvent/{audited[0].hash}"), 404)
+    assert [r["id"] for r in theirs] == [fid(beta_row)]
+    assert_outcome(other_director.get(f"/fhir/AuditEvent/{fid(audited[0])}"), 404)
 
 
 def test_token_limited_to_a_program_sees_only_that_program(
@@ -243,11 +242,11 @@ def test_token_limited_to_a_program_sees_only_that_program(
     beta_row = write_audit(actor=director, action=AuditAction.CREATE, obj=other_patient)
     alpha_only = token_client(client, director, scope="read", programs=[program])
     ids = [r["id"] for r in rows_of(alpha_only.get("/fhir/AuditEvent?_count=100").json_body)]
-    assert ids == [row.hash for row in audited]
+    assert ids == [fid(row) for row in audited]
     # a nurse in beta: beta's audit is not hers to read, even with a token limited to beta
     beta_only = token_client(client, director, scope="read", programs=[other_program])
     assert_outcome(beta_only.get("/fhir/AuditEvent"), 403)
-    assert beta_row.hash not in ids
+    assert fid(beta_row) not in ids
 
 
 def test_outsider_gets_403_not_rows(fhir_outsider, audited):
@@ -262,24 +261,24 @@ def test_reading_an_audit_event_is_audited_and_the_chain_stays_intact(
 ):
     row = audited[1]
     before = AuditEvent.objects.filter(chain="alpha").count()
-    assert fhir_director.get(f"/fhir/AuditEvent/{row.hash}").status_code == 200
+    assert fhir_director.get(f"/fhir/AuditEvent/{fid(row)}").status_code == 200
     new = AuditEvent.objects.filter(chain="alpha").order_by("-seq").first()
     assert AuditEvent.objects.filter(chain="alpha").count() == before + 1
     assert (new.actor_id, new.action, new.object_type, new.object_id) == (
         director.pk,
         AuditAction.READ,
         "fhir:AuditEvent",
-        row.hash,
+        fid(row),
     )
     assert new.prev_hash == audited[-1].hash
     assert [b for b in iter_chain_breaks() if isinstance(b, ChainBreak)] == []
     # the served row is unchanged: reading again answers the same resource
-    first = fhir_director.get(f"/fhir/AuditEvent/{row.hash}").json_body
-    assert fhir_director.get(f"/fhir/AuditEvent/{row.hash}").json_body == first
+    first = fhir_director.get(f"/fhir/AuditEvent/{fid(row)}").json_body
+    assert fhir_director.get(f"/fhir/AuditEvent/{fid(row)}").json_body == first
 
 
 def test_audit_event_is_read_only_and_not_exported(fhir, fhir_director, audited):
-    url = f"/fhir/AuditEvent/{audited[0].hash}"
+    url = f"/fhir/AuditEvent/{fid(audited[0])}"
     resource = fhir_director.get(url).json_body
     assert_outcome(fhir.put(url, resource), 405)
     assert_outcome(fhir.post("/fhir/AuditEvent", resource), 405)
@@ -293,3 +292,17 @@ def test_capability_statement_lists_audit_event(client, db):
     assert {i["code"] for i in audit["interaction"]} == {"read", "search-type"}
     names = {p["name"] for p in audit["searchParam"]}
     assert {"patient", "date", "action", "subtype", "_id", "_lastUpdated"} <= names
+
+
+def test_ids_are_chain_positions_found_without_a_hash_index():
+    """``<chain>-<seq>``; "_" (allowed in program codes, not in FHIR ids) becomes "."; a
+    malformed id finds nothing."""
+    from speciosa.fhir.mapping.audit import audit_event_query
+
+    row = AuditEvent(chain="north_side-2", seq=41)
+    assert fid(row) == "north.side-2-41"
+    q = audit_event_query(fid(row))
+    assert dict(q.children) == {"chain": "north_side-2", "seq": 41}
+    for bad in ("alpha", "alpha-", "-7", "alpha-x1"):
+        assert audit_event_query(bad).children == [("pk__in", [])]
+    assert "audit_hash" not in {i.name for i in AuditEvent._meta.indexes}

@@ -119,13 +119,14 @@ def test_fhirpy_posts_questionnaire_response_finds_score_and_detected_issue(fhir
 def test_fhirpy_reads_the_audit_log_as_director(fhir_client, live_server, director, patient):
     from speciosa.audit.models import AuditAction
     from speciosa.audit.services import write_audit
+    from speciosa.fhir.mapping.audit import audit_event_id
 
     row = write_audit(actor=director, action=AuditAction.CREATE, obj=patient)
     _, secret = ApiToken.issue(user=director, name="auditor", scope="read")
     auditor = SyncFHIRClient(f"{live_server.url}/fhir", authorization=f"Bearer {secret}")
     found = auditor.resources("AuditEvent").search(patient=str(patient.uid), action="C").fetch_all()
-    assert [e.id for e in found] == [row.hash]
-    event = auditor.reference("AuditEvent", row.hash).to_resource()
+    assert [e.id for e in found] == [audit_event_id(row)]
+    event = auditor.reference("AuditEvent", audit_event_id(row)).to_resource()
     validate_resource(event.serialize(), "AuditEvent")
     assert event["entity"][0]["what"]["reference"] == f"Patient/{patient.uid}"
 

@@ -34,6 +34,9 @@ class Source:
     only_rows: Q | None = None
     base: Callable[[frozenset[int]], QuerySet] | None = None
     id_field: str = "uid"
+    # a computed id instead of one field: how to write it and the filter that finds it
+    id_of: Callable[[Any], str] | None = None
+    id_query: Callable[[str], Q] | None = None
     updated_field: str = "updated_at"
     # Columns for the bulk-export fast path: rows come back as named tuples (no model
     # instances) and ``to_fhir`` must read only these names ("patient__uid" arrives as
@@ -41,7 +44,20 @@ class Source:
     export_fields: tuple[str, ...] = ()
 
     def resource_id(self, obj: Any) -> str:
+        if self.id_of is not None:
+            return self.id_of(obj)
         return str(getattr(obj, self.id_field))
+
+    def id_filter(self, value: str) -> Q:
+        """The rows whose resource id is ``value`` (NOTHING for a malformed id)."""
+        if self.id_query is not None:
+            return self.id_query(value)
+        if self.id_field == "uid":
+            try:
+                return Q(uid=uuid.UUID(value))
+            except ValueError:
+                return NOTHING
+        return Q(**{self.id_field: value})
 
     def queryset(self, program_ids: Iterable[int]) -> QuerySet:
         if self.base is not None:
@@ -109,13 +125,7 @@ class ResourceType:
 
     def find(self, program_ids: Iterable[int], resource_id: str) -> tuple[Source, Any] | None:
         for source in self.sources:
-            value: Any = resource_id
-            if source.id_field == "uid":
-                try:
-                    value = uuid.UUID(resource_id)
-                except ValueError:
-                    return None
-            obj = source.queryset(program_ids).filter(**{source.id_field: value}).first()
+            obj = source.queryset(program_ids).filter(source.id_filter(resource_id)).first()
             if obj is not None:
                 return source, obj
         return None

@@ -108,9 +108,11 @@ def uid_filter(path: str, resource_type: str):
 
 def common_filters(source: Source) -> dict[str, Any]:
     filters: dict[str, Any] = {
-        "_id": uid_filter("uid", "")
-        if source.id_field == "uid"
-        else (lambda value: Q(**{source.id_field: value})),
+        "_id": (
+            uid_filter("uid", "")
+            if source.id_query is None and source.id_field == "uid"
+            else source.id_filter
+        ),
         "_lastUpdated": date_filter(source.updated_field),
     }
     if source.patient_path:

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("audit", "0002_auditevent_hash_index"),
+        ("audit", "0001_initial"),
         ("patients", "0001_initial"),
     ]
 

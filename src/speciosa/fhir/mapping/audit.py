@@ -10,8 +10,10 @@ Coding follows the R4 AuditEvent page (https://hl7.org/fhir/R4/auditevent.html) 
 value sets: ``type`` from http://hl7.org/fhir/R4/valueset-audit-event-type.html (DICOM
 event ids plus ``rest``), ``subtype`` from valueset-audit-event-sub-type.html (DICOM and
 restful-interaction codes; extensible, so Speciosa's own action code is added), ``action``
-from valueset-audit-event-action.html. The resource id is the row's hash: stable,
-unique, and it says nothing about how many rows other programs wrote.
+from valueset-audit-event-action.html. The resource id is the row's place in its chain,
+``<chain>-<seq>`` (program code, "_" written "." as FHIR ids allow no "_"): stable,
+unique, found through the chain's own unique index (no extra index to update on every
+audited write), and it counts only the reader's own program's rows.
 """
 
 from typing import Any
@@ -232,12 +234,24 @@ def chain_extension(row: Any) -> dict[str, Any]:
     }
 
 
+def audit_event_id(row: Any) -> str:
+    return f"{row.chain.replace('_', '.')}-{row.seq}"
+
+
+def audit_event_query(resource_id: str) -> Q:
+    """The row an ``audit_event_id`` names (served by the unique (chain, seq) index)."""
+    chain, _, seq = resource_id.rpartition("-")
+    if not chain or not seq.isdigit():
+        return NOTHING
+    return Q(chain=chain.replace(".", "_"), seq=int(seq))
+
+
 def audit_event_to_fhir(row: AuditRow) -> dict[str, Any]:
     outcome_code, outcome_text = outcome(row)
     return prune(
         {
             "resourceType": "AuditEvent",
-            "id": row.hash,
+            "id": audit_event_id(row),
             "meta": meta(row, updated=row.at),
             "extension": [chain_extension(row)],
             "type": event_type(row),
@@ -295,7 +309,8 @@ AUDIT_EVENT = register(
                 model=AuditRow,
                 to_fhir=audit_event_to_fhir,
                 select_related=("actor", "patient"),
-                id_field="hash",
+                id_of=audit_event_id,
+                id_query=audit_event_query,
                 updated_field="at",
                 filters={
                     "date": date_filter("at"),
