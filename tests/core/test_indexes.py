@@ -22,9 +22,19 @@ def _indexed_columns(model) -> list[tuple[str, ...]]:
         (Score, ("patient_id",), ("patient_id", "instrument_id", "taken_at")),
         (AuditEvent, ("patient_id",), ("patient_id", "at")),
         (AuditEvent, ("chain",), ("chain", "seq")),
+        (AuditEvent, ("program_id",), ("program_id", "at")),
     ],
 )
 def test_no_index_repeats_the_start_of_a_composite(model, covered, composite):
     columns = _indexed_columns(model)
     assert composite in columns  # lookups by the leading column use this one
     assert covered not in columns
+
+
+@pytest.mark.django_db
+def test_audit_time_is_indexed_only_behind_program_or_patient():
+    """Every audit reader is scoped to programs or a patient: a lone index on ``at``
+    would be one more page write per audited action for no query."""
+    columns = _indexed_columns(AuditEvent)
+    assert ("at",) not in columns
+    assert ("program_id", "at") in columns and ("patient_id", "at") in columns

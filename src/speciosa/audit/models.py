@@ -35,13 +35,20 @@ class AuditEvent(models.Model):
     # program code or "system"; no index of its own: audit_unique_chain_seq starts with it
     chain = models.CharField(max_length=40)
     seq = models.BigIntegerField()
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    # no index of its own: audit_program_at (every reader is scoped to programs)
+    at = models.DateTimeField(default=timezone.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     actor_label = models.CharField(max_length=200)
+    # no index of its own: audit_program_at starts with program
     program = models.ForeignKey(
-        "accounts.Program", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "accounts.Program",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     # no index of its own: audit_patient_at starts with patient
     patient = models.ForeignKey(
@@ -68,6 +75,10 @@ class AuditEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=["patient", "at"], name="audit_patient_at"),
+            # program-scoped reads by time (FHIR AuditEvent date, break-glass review,
+            # extract); one index instead of one on program and one on at: every
+            # audited write updates each index of this table
+            models.Index(fields=["program", "at"], name="audit_program_at"),
         ]
         ordering = ["chain", "seq"]
 
