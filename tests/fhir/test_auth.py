@@ -84,3 +84,23 @@ def test_failed_call_is_audited_too(client, db):
     event = AuditEvent.objects.order_by("-id").first()
     assert event.detail["status"] == 401
     assert event.actor_id is None
+
+
+def test_a_search_is_audited_on_the_chain_of_the_one_program_it_could_touch(
+    client, prescriber, program, other_program, patient
+):
+    """A caller who works in one program (or whose token is limited to one) searches
+    only that program: the search is on its chain, where its auditors read. A caller in
+    two programs searches both: the row stays on the system chain."""
+    from speciosa.accounts.models import Membership
+
+    token_client(client, prescriber).get("/fhir/Patient")
+    event = AuditEvent.objects.order_by("-id").first()
+    assert (event.chain, event.program_id) == (program.code, program.pk)
+    Membership.objects.create(user=prescriber, program=other_program, role="prescriber")
+    token_client(client, prescriber).get("/fhir/Patient")
+    event = AuditEvent.objects.order_by("-id").first()
+    assert (event.chain, event.program_id) == ("system", None)
+    token_client(client, prescriber, programs=[other_program]).get("/fhir/Patient")
+    event = AuditEvent.objects.order_by("-id").first()
+    assert event.chain == other_program.code

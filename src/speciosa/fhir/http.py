@@ -173,6 +173,17 @@ def _check_csrf(request: HttpRequest) -> None:
         raise FhirError(403, "CSRF check failed for a session-authenticated write", code="security")
 
 
+def _only_program(ctx: FhirContext | None):
+    """The one program a call could touch (a search, a Bundle, an export of a caller who
+    works in one program): its chain records the call, so that program's auditors see it.
+    Callers in several programs (or none) stay on the ``system`` chain."""
+    from speciosa.accounts.models import Program
+
+    if ctx is None or len(ctx.program_ids) != 1:
+        return None
+    return Program.objects.filter(pk=next(iter(ctx.program_ids))).first()
+
+
 def _audit_call(request: HttpRequest, ctx: FhirContext | None, response: HttpResponse) -> None:
     action = (ctx.audit_action if ctx else "") or AUDIT_ACTION_FOR_METHOD.get(
         request.method or "GET", AuditAction.READ
@@ -188,13 +199,15 @@ def _audit_call(request: HttpRequest, ctx: FhirContext | None, response: HttpRes
         object_id = ctx.audit_id
         if ctx.token is not None:
             detail["token"] = ctx.token.prefix
+    obj = obj if obj is not None and hasattr(obj, "_meta") else None
     try:
         write_audit(
             actor=ctx.user if ctx else None,
             action=action,
-            obj=obj if obj is not None and hasattr(obj, "_meta") else None,
+            obj=obj,
             object_type=object_type,
             object_id=object_id,
+            program=_only_program(ctx) if obj is None else None,
             detail=detail,
         )
     except Exception:

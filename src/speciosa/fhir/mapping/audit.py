@@ -2,9 +2,11 @@
 
 Read and search only, for compliance officers and integrators: callers see the programs
 where they hold ``view_audit`` (program directors, administrators); rows of the
-``system`` chain (no program: logins, failed authentication) are not served. Reading the
+``system`` chain (no program: logins, failed authentication, calls of a caller in
+several programs) are not served. Reading the
 log is itself audited by ``fhir_endpoint`` like every call: one new row on the read
-row's program chain (a search: on the ``system`` chain), never a change to a served row.
+row's program chain (a search: on the caller's one program's chain, else ``system``),
+never a change to a served row.
 
 Coding follows the R4 AuditEvent page (https://hl7.org/fhir/R4/auditevent.html) and its
 value sets: ``type`` from http://hl7.org/fhir/R4/valueset-audit-event-type.html (DICOM
