@@ -1,13 +1,139 @@
-"""``speciosa research ...``: de-identified export and the analysis report."""
+"""``speciosa research ...``: create and approve a study from its protocol file, the
+de-identified export and the analysis report."""
 
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import typer
 
-research_app = typer.Typer(help="Research studies: export and report.", no_args_is_help=True)
+research_app = typer.Typer(
+    help="Research studies: create, approve, export and report.", no_args_is_help=True
+)
+
+
+def _active_user(username: str):
+    from speciosa.accounts.models import User
+
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise typer.BadParameter(f"no active user {username!r}", param_hint="--user")
+    return user
+
+
+def _done(result: dict, as_json: bool, text: str) -> None:
+    from speciosa.cli import console
+
+    if as_json:
+        print(json.dumps(result, default=str))
+    else:
+        console.print(f"[green]✓[/] {text}")
+
+
+def _fail(exc) -> None:
+    from speciosa.cli import console
+
+    console.print(f"[red]✗ {exc.message}")
+    raise typer.Exit(1) from exc
+
+
+@research_app.command("create")
+def create(
+    protocol: Path = typer.Option(
+        ..., "--protocol", exists=True, dir_okay=False, help="Protocol file (YAML or JSON)"
+    ),
+    program: str = typer.Option(..., "--program", help="Program code"),
+    user: str = typer.Option("director", help="A program director of that program"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """A draft study from a protocol file (arms, visits, outcomes, eligibility, stopping
+    rules, stratification; the shape of clinical/research/data/demo_study.yaml). With a
+    ``consent_document: {title, body}`` mapping, its consent document is added too.
+    Exit 1 (nothing stored) when the protocol is refused."""
+    from speciosa.cli import setup_django
+
+    setup_django()
+    import yaml
+    from django.db import transaction
+
+    from speciosa.accounts.models import Program
+    from speciosa.clinical.errors import DomainError, InvalidInput
+    from speciosa.clinical.knowledge import load_data_file
+    from speciosa.research import services
+
+    the_program = Program.objects.filter(code=program).first()
+    if the_program is None:
+        raise typer.BadParameter(f"no program {program!r}", param_hint="--program")
+    actor = _active_user(user)
+    try:
+        data = load_data_file(protocol)
+    except (ValueError, yaml.YAMLError) as exc:  # JSON errors are ValueErrors
+        raise typer.BadParameter(f"unreadable: {exc}", param_hint="--protocol") from exc
+    if not isinstance(data, dict):
+        raise typer.BadParameter("not a mapping of protocol fields", param_hint="--protocol")
+    consent = data.get("consent_document")
+    try:
+        if consent is not None and not (
+            isinstance(consent, dict) and consent.get("title") and consent.get("body")
+        ):
+            raise InvalidInput("consent_document", "needs a title and a body")
+        with transaction.atomic():  # a refused consent document leaves no half study
+            study = services.create_study(
+                actor=actor, program=the_program, **services.study_fields(data)
+            )
+            if consent:
+                services.add_consent_document(
+                    actor=actor, study=study, title=consent["title"], body=consent["body"]
+                )
+    except DomainError as exc:
+        _fail(exc)
+    result = {"protocol_id": study.protocol_id, "status": study.status, "consent": bool(consent)}
+    _done(result, as_json, f"study {study.protocol_id} created ({study.status})")
+
+
+@research_app.command("approve")
+def approve(
+    study: str = typer.Option(..., "--study", help="Protocol id"),
+    irb_number: str = typer.Option(..., "--irb-number"),
+    approved_on: datetime = typer.Option(..., "--approved-on", formats=["%Y-%m-%d"]),
+    expires_on: datetime | None = typer.Option(None, "--expires-on", formats=["%Y-%m-%d"]),
+    enrol: bool = typer.Option(False, "--enrol", help="Also open enrolment"),
+    user: str = typer.Option("director", help="A program director of the study's program"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Record the IRB approval (the study needs its consent document first); with
+    --enrol, open enrolment as well. Exit 1 when refused."""
+    from speciosa.cli import setup_django
+
+    setup_django()
+    from speciosa.clinical.errors import DomainError
+    from speciosa.clinical.research.study_status import StudyStatus
+    from speciosa.research import services
+    from speciosa.research.queries import studies_for_user
+
+    actor = _active_user(user)
+    the_study = studies_for_user(actor).filter(protocol_id=study).first()
+    if the_study is None:
+        raise typer.BadParameter(f"no study {study!r} in your programs", param_hint="--study")
+    try:
+        services.approve_study(
+            actor=actor,
+            study=the_study,
+            irb_number=irb_number,
+            approved_on=approved_on.date(),
+            expires_on=expires_on.date() if expires_on else None,
+        )
+        if enrol:
+            services.change_study_status(actor=actor, study=the_study, status=StudyStatus.ENROLLING)
+    except DomainError as exc:
+        _fail(exc)
+    _done(
+        {"protocol_id": the_study.protocol_id, "status": the_study.status},
+        as_json,
+        f"study {the_study.protocol_id} is {the_study.status}",
+    )
 
 
 def _study_and_user(protocol: str, username: str):

@@ -32,20 +32,7 @@ def demo_protocol() -> dict[str, Any]:
 
 def _create(director, program, protocol: dict[str, Any], today) -> Study:
     study = services.create_study(
-        actor=director,
-        program=program,
-        protocol_id=protocol["protocol_id"],
-        title=protocol["title"],
-        summary=" ".join(protocol["summary"].split()),
-        subject_prefix=protocol["subject_prefix"],
-        arms=protocol["arms"],
-        visits=protocol["visits"],
-        outcomes=protocol["outcomes"],
-        eligibility_criteria=protocol["eligibility_criteria"],
-        stopping_rules=protocol["stopping_rules"],
-        stratification_factors=protocol["stratification_factors"],
-        randomization_seed=protocol["randomization_seed"],
-        block_multipliers=protocol["block_multipliers"],
+        actor=director, program=program, **services.study_fields(protocol)
     )
     services.add_consent_document(
         actor=director,

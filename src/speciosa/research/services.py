@@ -132,6 +132,35 @@ def create_study(
     return study
 
 
+PROTOCOL_FIELDS = (
+    "protocol_id",
+    "title",
+    "subject_prefix",
+    "arms",
+    "visits",
+    "outcomes",
+    "eligibility_criteria",
+    "stopping_rules",
+    "stratification_factors",
+    "randomization_method",
+    "randomization_seed",
+    "block_multipliers",
+    "summary",
+)
+
+
+def study_fields(protocol: dict[str, Any]) -> dict[str, Any]:
+    """``create_study`` arguments from a protocol file's mapping (the shape of
+    ``clinical/research/data/demo_study.yaml``); other keys (citations, the consent
+    document, the IRB number) are read by their own steps."""
+    missing = [k for k in ("protocol_id", "title", "subject_prefix", "arms") if k not in protocol]
+    if missing:
+        raise InvalidInput("protocol", f"missing {', '.join(missing)}")
+    fields = {k: protocol[k] for k in PROTOCOL_FIELDS if k in protocol}
+    fields["summary"] = " ".join(str(fields.get("summary", "")).split())
+    return fields
+
+
 @transaction.atomic
 def approve_study(
     *, actor, study: Study, irb_number: str, approved_on: date, expires_on: date | None = None
