@@ -11,6 +11,7 @@ from speciosa.research.demo import PROTOCOL_FILE
 from speciosa.research.models import Study
 
 runner = CliRunner()
+APPROVE = ["research", "approve", "--study", "KRATOM-BUP-01", "--irb-number", "IRB-9"]
 
 
 def _protocol(tmp_path, **changes):
@@ -34,25 +35,8 @@ def test_create_then_approve_and_open_enrolment(director, program, tmp_path):
     study = Study.objects.get(protocol_id="KRATOM-BUP-01")
     assert sorted(study.arms.values_list("code", flat=True)) == ["buprenorphine", "taper"]
     assert study.visit_definitions.count() == 6 and study.consent_documents.count() == 1
-    r = runner.invoke(
-        app,
-        [
-            "research",
-            "approve",
-            "--study",
-            "KRATOM-BUP-01",
-            "--irb-number",
-            "IRB-9",
-            "--approved-on",
-            "2026-01-02",
-            "--expires-on",
-            "2027-01-02",
-            "--enrol",
-            "--user",
-            director.username,
-            "--json",
-        ],
-    )
+    dates = ["--approved-on", "2026-01-02", "--expires-on", "2027-01-02"]
+    r = runner.invoke(app, [*APPROVE, *dates, "--enrol", "--user", director.username, "--json"])
     assert r.exit_code == 0, r.output
     study.refresh_from_db()
     assert (study.status, study.irb_number) == ("enrolling", "IRB-9")
@@ -85,33 +69,8 @@ def test_approval_needs_the_consent_document(director, program, tmp_path):
     data = yaml.safe_load(path.read_text())
     del data["consent_document"]
     path.write_text(yaml.safe_dump(data))
-    runner.invoke(
-        app,
-        [
-            "research",
-            "create",
-            "--protocol",
-            str(path),
-            "--program",
-            program.code,
-            "--user",
-            director.username,
-        ],
-    )
-    r = runner.invoke(
-        app,
-        [
-            "research",
-            "approve",
-            "--study",
-            "KRATOM-BUP-01",
-            "--irb-number",
-            "IRB-9",
-            "--approved-on",
-            "2026-01-02",
-            "--user",
-            director.username,
-        ],
-    )
+    create = ["research", "create", "--protocol", str(path), "--program", program.code]
+    assert runner.invoke(app, [*create, "--user", director.username]).exit_code == 0
+    r = runner.invoke(app, [*APPROVE, "--approved-on", "2026-01-02", "--user", director.username])
     assert r.exit_code == 1 and "consent document" in r.output
     assert Study.objects.get().status == "draft"

@@ -137,13 +137,10 @@ def approve(
 
 
 def _study_and_user(protocol: str, username: str):
-    from speciosa.accounts.models import User
     from speciosa.clinical.errors import DomainError
     from speciosa.research.queries import get_study_for_user
 
-    user = User.objects.filter(username=username, is_active=True).first()
-    if user is None:
-        raise typer.BadParameter(f"no active user {username!r}", param_hint="--user")
+    user = _active_user(username)
     try:
         return get_study_for_user(user, protocol), user
     except DomainError as exc:
